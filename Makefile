@@ -1,0 +1,64 @@
+# One command each for what people do: make run, make test, make lint, make bench.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED_DATA := $(abspath ../shared/data/sms-spam-collection/SMSSpamCollection)
+# make run trains on TAGLOOP_DATA; where the shared copy of the corpus is beside the
+# checkout it is used, since this machine cannot download the UCI archive.
+ifeq ($(TAGLOOP_DATA),)
+  ifneq ($(wildcard $(SHARED_DATA)),)
+    export TAGLOOP_DATA := $(SHARED_DATA)
+  endif
+endif
+
+.PHONY: run serve install web test test-python test-frontend lint format typecheck bench clean openapi
+
+run: install web ## Set up everything and serve at http://127.0.0.1:8000
+	$(BIN)/tagloop ensure-model
+	$(BIN)/tagloop serve
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,postgres]'
+	touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: frontend/node_modules/.installed
+	cd frontend && npm run build
+
+openapi: install ## Regenerate docs/openapi.json and the web app's API types
+	$(BIN)/tagloop openapi > docs/openapi.json
+	cd frontend && npm run gen:api
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: install
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install frontend/node_modules/.installed ## Lint, type-check and run every test
+	source scripts/test-services.sh && \
+	$(MAKE) --no-print-directory lint typecheck test-frontend-static && \
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test-frontend-static:
+	cd frontend && npm run typecheck && npm run test:unit && npm run build
+
+bench: install web ## Measure; results go to docs/benchmarks.md
+	$(BIN)/python benchmarks/bench_ml.py --write docs/benchmarks.md
+	$(BIN)/python benchmarks/bench_api.py --write docs/benchmarks.md
+
+clean:
+	rm -rf $(VENV) frontend/node_modules src/tagloop/static/* .pytest_cache .mypy_cache .ruff_cache

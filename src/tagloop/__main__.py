@@ -1,0 +1,3 @@
+from tagloop.cli import main
+
+main()

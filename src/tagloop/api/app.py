@@ -1,0 +1,62 @@
+"""Assemble the Flask application: settings, database, model, extensions, blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+
+from tagloop import __version__
+from tagloop.api import clients, errors, limits, observability, serving, web
+from tagloop.api.classify import bp as classify_bp
+from tagloop.api.health import bp as health_bp
+from tagloop.api.models import bp as models_bp
+from tagloop.api.predictions import bp as predictions_bp
+from tagloop.api.stats import bp as stats_bp
+from tagloop.api.tutorial import bp as tutorial_bp
+from tagloop.config import Settings
+from tagloop.ml.registry import Registry
+from tagloop.secrets import load_secret_key
+from tagloop.store import Store
+
+BLUEPRINTS = (health_bp, tutorial_bp, classify_bp, predictions_bp, models_bp, stats_bp)
+
+
+def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+    settings = settings or Settings.from_env(**overrides)
+    app = APIFlask(
+        "tagloop",
+        title="tagloop",
+        version=__version__,
+        spec_path="/api/openapi.json",
+        docs_path="/api/docs",
+        static_folder=None,
+    )
+    app.config.update(
+        SECRET_KEY=load_secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        VALIDATION_ERROR_STATUS_CODE=422,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        INFO={
+            "description": "Classify text, give feedback, and manage model versions. "
+            'Errors are JSON: {"error": {"code", "message", "details"}}.'
+        },
+        SECURITY_SCHEMES={"AdminToken": {"type": "http", "scheme": "bearer"}},
+    )
+    app.extensions["tagloop.settings"] = settings
+    store = Store.open(settings)
+    registry = Registry(store, settings.home)
+    app.extensions["tagloop.store"] = store
+    app.extensions["tagloop.registry"] = registry
+
+    errors.init_app(app)
+    clients.init_app(app)
+    observability.init_app(app)
+    limits.init_app(app, settings)
+    serving.init_app(app, registry, settings)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    web.init_app(app)
+    return app

@@ -1,0 +1,80 @@
+"""Prometheus metrics that stay correct with several gunicorn workers.
+
+``tagloop serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before any worker starts; every process
+then writes its samples to files there and ``/metrics`` adds them up. Without it (tests,
+``flask run``) the process's own registry is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter as Tally
+from collections.abc import Iterable
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "tagloop_http_requests_total",
+    "HTTP requests by endpoint and status",
+    ["endpoint", "method", "status"],
+)
+LATENCY = Histogram(
+    "tagloop_http_request_duration_seconds",
+    "Time to answer a request",
+    ["endpoint", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+PREDICTIONS = Counter("tagloop_predictions_total", "Stored predictions by label", ["label"])
+FEEDBACK = Counter("tagloop_feedback_total", "Feedback given (each change counts)")
+ACTIVE_MODEL = Gauge(
+    "tagloop_active_model_version", "Model version served", multiprocess_mode="mostrecent"
+)
+
+
+def count_predictions(labels: Iterable[str]) -> None:
+    for label, n in Tally(labels).items():
+        PREDICTIONS.labels(label).inc(n)
+
+
+def count_feedback() -> None:
+    FEEDBACK.inc()
+
+
+def model_served(version: int) -> None:
+    ACTIVE_MODEL.set(version)
+
+
+def metrics_response() -> Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        started = g.get("started")
+        if started is not None:
+            rule = request.url_rule.rule if request.url_rule else "unmatched"
+            elapsed = time.perf_counter() - started
+            LATENCY.labels(rule, request.method).observe(elapsed)
+            REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
+        return response

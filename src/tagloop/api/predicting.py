@@ -1,0 +1,97 @@
+"""Classify texts with the served model and store each prediction in the same request.
+
+This is the hot path: one Core INSERT … RETURNING per request (also for batches), no ORM
+objects, and the fast single-text route of the backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert
+
+from tagloop.api import observability
+from tagloop.api.clients import client_id
+from tagloop.api.context import settings, store
+from tagloop.api.errors import ApiError
+from tagloop.api.serving import Served, holder
+from tagloop.store.models import Client, Prediction, utcnow
+
+_INSERT = insert(Prediction).returning(Prediction.id)
+
+
+def served_model() -> Served:
+    served = holder().current()
+    if served is None:
+        raise ApiError(
+            503,
+            "no model is active: train one with 'tagloop train --activate'",
+            code="no_active_model",
+        )
+    return served
+
+
+def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[Served, list[dict]]:
+    served = served_model()  # taken once: the whole response comes from this version
+    model = served.model
+    if len(texts) == 1:
+        proba = model.predict_proba_one(texts[0])[np.newaxis, :]
+    else:
+        proba = model.predict_proba(texts)
+    labels = served.labels
+    best = proba.argmax(axis=1)
+    now = utcnow()
+    keep_text = settings().store_text
+    cid, new_client = client_id()
+    rows = []
+    for text, p, k in zip(texts, proba.tolist(), best.tolist(), strict=True):
+        rows.append(
+            {
+                "created_at": now,
+                "client_id": cid,
+                "model_version": served.version,
+                "text": text if keep_text else None,
+                "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                "label": labels[k],
+                "confidence": p[k],
+                "probabilities": dict(zip(labels, p, strict=True)),
+                "source": source,
+            }
+        )
+    with store().engine.begin() as conn:
+        if new_client:
+            conn.execute(insert(Client).values(id=cid, created_at=now))
+        if len(rows) == 1:
+            ids = [conn.execute(_INSERT, rows[0]).scalar_one()]
+        else:
+            ids = list(conn.scalars(_INSERT, rows, sort_by_parameter_order=True))
+    observability.count_predictions(row["label"] for row in rows)
+    results = []
+    for row, pid, text in zip(rows, ids, texts, strict=True):
+        out = public(row, pid)
+        if explain:
+            out["explanation"] = [c.as_dict() for c in model.explain(text, row["label"])]
+        results.append(out)
+    return served, results
+
+
+def public(row: dict[str, Any], pid: int, feedback: dict | None = None) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "text": row["text"],
+        "text_sha256": row["text_sha256"],
+        "label": row["label"],
+        "confidence": row["confidence"],
+        "probabilities": row["probabilities"],
+        "model_version": row["model_version"],
+        "created_at": iso(row["created_at"]),
+        "source": row["source"],
+        "feedback": feedback,
+    }
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds") + "Z"

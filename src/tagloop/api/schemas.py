@@ -1,0 +1,219 @@
+"""Request and response schemas: they validate requests and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, fields, validators
+from flask import current_app
+from marshmallow import ValidationError, validates, validates_schema
+
+
+def _limits() -> tuple[int, int]:
+    settings = current_app.extensions["tagloop.settings"]
+    return settings.max_text_length, settings.max_batch
+
+
+def check_text(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("text is empty")
+    max_length, _ = _limits()
+    if len(value) > max_length:
+        raise ValidationError(f"text is longer than {max_length:,} characters ({len(value):,})")
+    if "\x00" in value:
+        raise ValidationError("text contains a NUL character")
+
+
+class ClassifyIn(Schema):
+    text = fields.String(metadata={"description": "One text to classify."})
+    texts = fields.List(fields.String(), metadata={"description": "A batch of texts."})
+
+    @validates("text")
+    def _text(self, value: str, **_: Any) -> None:
+        check_text(value)
+
+    @validates("texts")
+    def _texts(self, value: list[str], **_: Any) -> None:
+        _, max_batch = _limits()
+        if not value:
+            raise ValidationError("texts is empty")
+        if len(value) > max_batch:
+            raise ValidationError(f"too many texts: {len(value):,} (the limit is {max_batch:,})")
+        errors: dict[int, list[str]] = {}
+        for i, text in enumerate(value):
+            try:
+                check_text(text)
+            except ValidationError as exc:
+                errors[i] = exc.messages  # type: ignore[assignment]
+        if errors:
+            raise ValidationError(errors)  # type: ignore[arg-type]
+
+    @validates_schema
+    def _one_of(self, data: dict[str, Any], **_: Any) -> None:
+        if ("text" in data) == ("texts" in data):
+            raise ValidationError("send either 'text' or 'texts'", "_schema")
+
+
+class ExplainQuery(Schema):
+    explain = fields.Boolean(load_default=False)
+
+
+class Contribution(Schema):
+    token = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    weight = fields.Float()
+
+
+class FeedbackOut(Schema):
+    label = fields.String()
+    comment = fields.String()
+    reviewer = fields.String()
+    created_at = fields.String()
+    agrees = fields.Boolean()
+
+
+class PredictionOut(Schema):
+    id = fields.Integer()
+    text = fields.String(allow_none=True)
+    text_sha256 = fields.String()
+    label = fields.String()
+    confidence = fields.Float()
+    probabilities = fields.Dict(keys=fields.String(), values=fields.Float())
+    model_version = fields.Integer()
+    created_at = fields.String()
+    source = fields.String()
+    feedback = fields.Nested(FeedbackOut, allow_none=True)
+    explanation = fields.List(fields.Nested(Contribution), required=False)
+
+
+class FeedbackHistoryItem(Schema):
+    label = fields.String()
+    comment = fields.String()
+    reviewer = fields.String()
+    created_at = fields.String()
+
+
+class PredictionDetailOut(PredictionOut):
+    feedback_history = fields.List(fields.Nested(FeedbackHistoryItem))
+
+
+class BatchOut(Schema):
+    model_version = fields.Integer()
+    predictions = fields.List(fields.Nested(PredictionOut))
+
+
+class TaskIn(Schema):
+    title = fields.String(required=True)
+
+    @validates("title")
+    def _title(self, value: str, **_: Any) -> None:
+        check_text(value)
+
+
+class Task(Schema):
+    title = fields.String(allow_none=True)
+    tag = fields.String()
+
+
+class TaskOut(Schema):
+    result = fields.Nested(Task)
+
+
+FEEDBACK_STATES = ("none", "given", "agree", "disagree")
+
+
+class PredictionQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validators.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validators.Range(min=1, max=500))
+    label = fields.String()
+    model_version = fields.Integer()
+    feedback = fields.String(validate=validators.OneOf(FEEDBACK_STATES))
+    q = fields.String(validate=validators.Length(max=200))
+    since = fields.DateTime()
+    until = fields.DateTime()
+    min_confidence = fields.Float(validate=validators.Range(min=0, max=1))
+    max_confidence = fields.Float(validate=validators.Range(min=0, max=1))
+    mine = fields.Boolean(load_default=False)
+
+
+class PredictionPage(Schema):
+    items = fields.List(fields.Nested(PredictionOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class FeedbackIn(Schema):
+    label = fields.String(required=True, validate=validators.Length(min=1, max=200))
+    comment = fields.String(load_default="", validate=validators.Length(max=2000))
+    reviewer = fields.String(load_default="", validate=validators.Length(max=200))
+
+
+class ReasonIn(Schema):
+    reason = fields.String(load_default="", validate=validators.Length(max=1000))
+
+
+class ModelOut(Schema):
+    id = fields.Integer()
+    created_at = fields.String()
+    active = fields.Boolean()
+    backend = fields.String()
+    params = fields.Dict()
+    labels = fields.List(fields.String())
+    data = fields.Dict()
+    eval_split = fields.Dict()
+    metrics = fields.Dict()
+    library_versions = fields.Dict()
+    artifact = fields.Dict()
+    train_seconds = fields.Float()
+    parent_id = fields.Integer(allow_none=True)
+    description = fields.String()
+
+
+class ModelList(Schema):
+    items = fields.List(fields.Nested(ModelOut))
+
+
+class ActivationOut(Schema):
+    id = fields.Integer()
+    created_at = fields.String()
+    model_id = fields.Integer()
+    previous_model_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    actor = fields.String()
+    reason = fields.String()
+
+
+class ActivationList(Schema):
+    items = fields.List(fields.Nested(ActivationOut))
+
+
+class ActivateOut(Schema):
+    active_model = fields.Nested(ModelOut)
+    activation = fields.Nested(ActivationOut)
+
+
+class StatsQuery(Schema):
+    days = fields.Integer(load_default=30, validate=validators.Range(min=1, max=3650))
+
+
+class StatsOut(Schema):
+    days = fields.Integer()
+    total_predictions = fields.Integer()
+    feedback_count = fields.Integer()
+    agreement_rate = fields.Float(allow_none=True)
+    per_day = fields.List(fields.Dict())
+    feedback_per_day = fields.List(fields.Dict())
+    per_model = fields.List(fields.Dict())
+    confidence_histogram = fields.Dict()
+
+
+class InfoOut(Schema):
+    version = fields.String()
+    active_model = fields.Dict(allow_none=True)
+    labels = fields.List(fields.String())
+    label_names = fields.Dict(keys=fields.String(), values=fields.String())
+    limits = fields.Dict()
+    store_text = fields.Boolean()

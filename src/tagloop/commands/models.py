@@ -1,0 +1,131 @@
+"""``tagloop models list|show|activate|rollback|delete`` and ``tagloop backends``."""
+
+from __future__ import annotations
+
+import click
+
+from tagloop.cli import App, emit, fail, pass_app
+
+
+@click.group()
+def models() -> None:
+    """List, inspect, activate, roll back and delete model versions."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one version a line.")
+@pass_app
+def list_(app: App, as_json: bool) -> None:
+    """All versions, newest first; * marks the active one."""
+    from tagloop.ml.registry import describe
+
+    registry = app.registry
+    active_id = registry.active_id()
+    rows = registry.list()
+    if as_json:
+        for row in rows:
+            emit(describe(row, active_id=active_id))
+        return
+    if not rows:
+        click.echo("no models yet: run 'tagloop train --activate'")
+        return
+    header = ("id", "created (UTC)", "backend", "rows", "accuracy", "MCC", "description")
+    click.echo("  {:>4}  {:<19}  {:<8}  {:>7}  {:>8}  {:>6}  {}".format(*header))
+    for row in rows:
+        m = row.metrics or {}
+        mark = "*" if row.id == active_id else " "
+        click.echo(
+            f"{mark} {row.id:>4}  {row.created_at:%Y-%m-%d %H:%M:%S}  {row.backend:<8}  "
+            f"{row.data_rows:>7,}  {m.get('accuracy', float('nan')):>8.4f}  "
+            f"{m.get('mcc', float('nan')):>6.3f}  {row.description}"
+        )
+
+
+@models.command()
+@click.argument("version", type=int)
+@pass_app
+def show(app: App, version: int) -> None:
+    """Everything recorded about VERSION, as JSON."""
+    from tagloop.ml.registry import RegistryError, describe
+
+    try:
+        row = app.registry.get(version)
+    except RegistryError as exc:
+        fail(str(exc))
+    click.echo(_pretty(describe(row, active_id=app.registry.active_id())))
+
+
+@models.command()
+@click.argument("version", type=int)
+@click.option("--reason", default="", help="Why (kept in the history).")
+@pass_app
+def activate(app: App, version: int, reason: str) -> None:
+    """Make VERSION the active one."""
+    from tagloop.ml.registry import RegistryError
+
+    try:
+        app.registry.activate(version, actor="cli", reason=reason)
+    except RegistryError as exc:
+        fail(str(exc))
+    click.echo(f"version {version} is active")
+
+
+@models.command()
+@click.option("--reason", default="", help="Why (kept in the history).")
+@pass_app
+def rollback(app: App, reason: str) -> None:
+    """Go back to the version that was active before the current one."""
+    from tagloop.ml.registry import RegistryError
+
+    try:
+        row = app.registry.rollback(actor="cli", reason=reason)
+    except RegistryError as exc:
+        fail(str(exc))
+    click.echo(f"rolled back: version {row.model_id} is active (was {row.previous_model_id})")
+
+
+@models.command()
+@click.argument("version", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def delete(app: App, version: int, yes: bool) -> None:
+    """Delete VERSION and its artifact (not the active one)."""
+    from tagloop.ml.registry import RegistryError
+
+    if not yes:
+        click.confirm(f"delete version {version} and its artifact?", abort=True)
+    try:
+        app.registry.delete(version)
+    except RegistryError as exc:
+        fail(str(exc))
+    click.echo(f"version {version} deleted")
+
+
+@models.command()
+@pass_app
+def history(app: App) -> None:
+    """Activations and rollbacks, newest first."""
+    for row in app.registry.history():
+        click.echo(
+            f"{row.created_at:%Y-%m-%d %H:%M:%S}  {row.action:<8}  v{row.model_id}"
+            f"{'' if row.previous_model_id is None else f' (was v{row.previous_model_id})'}"
+            f"  by {row.actor or '?'}  {row.reason}"
+        )
+
+
+@click.command()
+def backends() -> None:
+    """The classifier backends that can be used with 'train --backend'."""
+    from tagloop.ml.backends import available_backends
+
+    for name in available_backends():
+        click.echo(name)
+
+
+def _pretty(data: object) -> str:
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+COMMANDS = [models, backends]

@@ -1,0 +1,217 @@
+"""``tagloop train`` and ``tagloop evaluate``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from tagloop.cli import App, emit, fail, pass_app
+from tagloop.ml.backends.base import Progress
+
+DATA_FORMATS = ["sms", "csv", "tsv", "jsonl"]
+
+
+def data_options(f: Any) -> Any:
+    f = click.option(
+        "--label-column", default="label", show_default=True, help="CSV/TSV/JSONL label column."
+    )(f)
+    f = click.option(
+        "--text-column", default="text", show_default=True, help="CSV/TSV/JSONL text column."
+    )(f)
+    f = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(DATA_FORMATS),
+        help="Data format (default: from the file name).",
+    )(f)
+    return f
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Progress]:
+    """A rich progress bar on stderr; silent when disabled (e.g. --json)."""
+    if not enabled:
+        yield lambda _stage, _fraction: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        yield report
+
+
+def load_data(app: App, dataset: str | None, data: str | None, **options: Any) -> Any:
+    from tagloop.ml.datasets import DataError, load_dataset, resolve_dataset
+
+    try:
+        if data or (not dataset and app.settings.data):
+            return load_dataset(data or app.settings.data, **options)
+        return resolve_dataset(dataset or "sms-spam", None, app.settings.home / "datasets")
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@click.option("--dataset", help="A built-in data set (sms-spam, downloaded once).")
+@click.option(
+    "--data", type=click.Path(dir_okay=False), help="A local data file (default: $TAGLOOP_DATA)."
+)
+@data_options
+@click.option("--backend", default="sklearn", show_default=True, help="See 'tagloop backends'.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A backend parameter (repeatable).",
+)
+@click.option("--seed", default=0, show_default=True, help="Random seed (split and model).")
+@click.option("--test-size", default=0.2, show_default=True, help="Held-out evaluation share.")
+@click.option("--activate", is_flag=True, help="Make the new version the active one.")
+@click.option("--description", default="", help="A note stored with the version.")
+@click.option("--json", "as_json", is_flag=True, help="Print the version as JSON.")
+@pass_app
+def train(
+    app: App,
+    dataset: str | None,
+    data: str | None,
+    fmt: str | None,
+    text_column: str,
+    label_column: str,
+    backend: str,
+    params: tuple[str, ...],
+    seed: int,
+    test_size: float,
+    activate: bool,
+    description: str,
+    as_json: bool,
+) -> None:
+    """Train a model, evaluate it on a held-out split and register it as a new version."""
+    from tagloop.ml.backends.registry import BackendUnavailable, UnknownBackend
+    from tagloop.ml.registry import describe
+    from tagloop.ml.train import train_model
+
+    if dataset and data:
+        raise click.UsageError("give either --dataset or --data, not both")
+    loaded = load_data(
+        app, dataset, data, format=fmt, text_column=text_column, label_column=label_column
+    )
+    try:
+        with progress_bar(not as_json) as report:
+            result = train_model(
+                loaded,
+                backend=backend,
+                params=parse_params(params),
+                seed=seed,
+                test_size=test_size,
+                progress=report,
+            )
+    except (UnknownBackend, BackendUnavailable, ValueError) as exc:
+        fail(str(exc))
+    registry = app.registry
+    row = registry.register(result.model, description=description, **result.registry_metadata())
+    if activate:
+        registry.activate(row.id, actor="cli", reason="tagloop train --activate")
+    if as_json:
+        emit(describe(row, active_id=registry.active_id()))
+        return
+    m = result.metrics
+    click.echo(
+        f"version {row.id}: {backend} on {loaded.rows:,} rows in {result.train_seconds:.1f}s — "
+        f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, MCC {m['mcc']:.4f}, "
+        f"ECE {m['ece']:.4f} on {result.eval_split['test_rows']:,} held-out rows"
+        + (" (active)" if activate else "")
+    )
+
+
+@click.command()
+@click.argument("version", type=int)
+@click.option(
+    "--data", required=True, type=click.Path(dir_okay=False), help="Labelled data to evaluate on."
+)
+@data_options
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@pass_app
+def evaluate(
+    app: App,
+    version: int,
+    data: str,
+    fmt: str | None,
+    text_column: str,
+    label_column: str,
+    as_json: bool,
+) -> None:
+    """Evaluate a registered VERSION on a labelled data file."""
+    from tagloop.ml.registry import RegistryError
+    from tagloop.ml.train import evaluate_model
+
+    loaded = load_data(
+        app, None, data, format=fmt, text_column=text_column, label_column=label_column
+    )
+    try:
+        model = app.registry.load(app.registry.get(version))
+        metrics = evaluate_model(model, loaded.texts, loaded.labels)
+    except (RegistryError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        emit(
+            {
+                "version": version,
+                "data": {"source": loaded.source, "sha256": loaded.sha256, "rows": loaded.rows},
+                "metrics": metrics,
+            }
+        )
+        return
+    click.echo(format_metrics(metrics))
+
+
+def format_metrics(m: dict[str, Any]) -> str:
+    lines = [
+        f"rows {m['n']:,}   accuracy {m['accuracy']:.4f}   "
+        f"macro-F1 {m['macro_f1']:.4f}   MCC {m['mcc']:.4f}"
+    ]
+    auc = "—" if m.get("roc_auc") is None else f"{m['roc_auc']:.4f}"
+    lines.append(f"ROC-AUC {auc}   ECE {m['ece']:.4f}   log-loss {m['log_loss']:.4f}")
+    lines.append(f"{'class':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for label, s in m["per_class"].items():
+        lines.append(
+            f"{label:<16}{s['precision']:>10.4f}{s['recall']:>10.4f}{s['f1']:>10.4f}{s['support']:>10}"
+        )
+    cm = m["confusion_matrix"]
+    lines.append("confusion matrix (rows: true, columns: predicted)")
+    width = max(8, *(len(x) + 2 for x in cm["labels"]))
+    lines.append(" " * 16 + "".join(f"{x:>{width}}" for x in cm["labels"]))
+    for label, row in zip(cm["labels"], cm["matrix"], strict=True):
+        lines.append(f"{label:<16}" + "".join(f"{v:>{width}}" for v in row))
+    return "\n".join(lines)
+
+
+COMMANDS = [train, evaluate]

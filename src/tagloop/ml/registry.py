@@ -1,0 +1,238 @@
+"""The model registry: every trained model is a version with its metadata and artifact.
+
+Metadata lives in the shared database; artifacts are content-addressed files under
+``TAGLOOP_HOME/artifacts``. An artifact is loaded only after its sha256 matches the one
+recorded when tagloop wrote it, so a swapped or edited file is refused before any of it is
+parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import tempfile
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from tagloop.ml.backends import get_backend
+from tagloop.ml.backends.base import Backend
+from tagloop.store import Store
+from tagloop.store.models import Activation, ModelVersion
+
+LIBRARIES = ("tagloop", "scikit-learn", "numpy", "scipy", "torch", "flair")
+
+
+class RegistryError(Exception):
+    """A registry operation that cannot be done; the message says why."""
+
+
+class NotFound(RegistryError):
+    pass
+
+
+class Conflict(RegistryError):
+    pass
+
+
+class IntegrityError(RegistryError):
+    pass
+
+
+def library_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Registry:
+    def __init__(self, store: Store, home: Path) -> None:
+        self.store = store
+        self.home = home
+        self.artifacts = home / "artifacts"
+
+    # -- writing -------------------------------------------------------------------------
+
+    def register(self, model: Backend, **metadata: Any) -> ModelVersion:
+        """Save ``model``'s artifact and record a new version (not activated)."""
+        path, digest, size = self._write_artifact(model)
+        row = ModelVersion(
+            backend=model.name,
+            params=model.get_params(),
+            labels=list(model.classes_),
+            library_versions=library_versions(),
+            artifact_path=os.fspath(path.relative_to(self.home)),
+            artifact_sha256=digest,
+            artifact_bytes=size,
+            **metadata,
+        )
+        with self.store.transaction() as session:
+            session.add(row)
+        return row
+
+    def _write_artifact(self, model: Backend) -> tuple[Path, str, int]:
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.artifacts, 0o700)
+        fd, tmp_name = tempfile.mkstemp(dir=self.artifacts, prefix=".tmp-", suffix=".model")
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            model.save(tmp)
+            digest = sha256_file(tmp)
+            final = self.artifacts / f"{model.name}-{digest[:20]}.model"
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return final, digest, final.stat().st_size
+
+    def activate(
+        self, version_id: int, *, actor: str = "", reason: str = "", action: str = "activate"
+    ) -> Activation:
+        with self.store.transaction() as session:
+            if session.get(ModelVersion, version_id) is None:
+                raise NotFound(f"model version {version_id} does not exist")
+            current = _current_activation(session)
+            row = Activation(
+                model_id=version_id,
+                previous_model_id=current.model_id if current else None,
+                undo_id=current.id if current else None,
+                action=action,
+                actor=actor,
+                reason=reason,
+            )
+            session.add(row)
+        return row
+
+    def rollback(self, *, actor: str = "", reason: str = "") -> Activation:
+        """Go back to the version that was active before the current one."""
+        with self.store.transaction() as session:
+            current = _current_activation(session)
+            if current is None or current.undo_id is None:
+                raise Conflict("nothing to roll back to: no earlier active version")
+            target = session.get(Activation, current.undo_id)
+            assert target is not None
+            if session.get(ModelVersion, target.model_id) is None:
+                raise Conflict(f"cannot roll back: version {target.model_id} was deleted")
+            row = Activation(
+                model_id=target.model_id,
+                previous_model_id=current.model_id,
+                undo_id=target.undo_id,
+                action="rollback",
+                actor=actor,
+                reason=reason,
+            )
+            session.add(row)
+        return row
+
+    def delete(self, version_id: int) -> None:
+        with self.store.transaction() as session:
+            row = session.get(ModelVersion, version_id)
+            if row is None:
+                raise NotFound(f"model version {version_id} does not exist")
+            current = _current_activation(session)
+            if current is not None and current.model_id == version_id:
+                raise Conflict(f"version {version_id} is active: activate another one first")
+            shared = session.scalar(
+                select(ModelVersion.id).where(
+                    ModelVersion.artifact_path == row.artifact_path, ModelVersion.id != version_id
+                )
+            )
+            session.execute(delete(ModelVersion).where(ModelVersion.id == version_id))
+            path = self.home / row.artifact_path
+        if shared is None:
+            path.unlink(missing_ok=True)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, version_id: int) -> ModelVersion:
+        with self.store.session() as session:
+            row = session.get(ModelVersion, version_id)
+        if row is None:
+            raise NotFound(f"model version {version_id} does not exist")
+        return row
+
+    def list(self) -> list[ModelVersion]:
+        with self.store.session() as session:
+            return list(session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())))
+
+    def active_id(self) -> int | None:
+        with self.store.session() as session:
+            current = _current_activation(session)
+        return current.model_id if current else None
+
+    def active(self) -> ModelVersion | None:
+        active_id = self.active_id()
+        return None if active_id is None else self.get(active_id)
+
+    def history(self, limit: int = 100) -> list[Activation]:
+        with self.store.session() as session:
+            query = select(Activation).order_by(Activation.id.desc()).limit(limit)
+            return list(session.scalars(query))
+
+    def load(self, row: ModelVersion) -> Backend:
+        """Load a version's model after checking its artifact is the one tagloop wrote."""
+        path = (self.home / row.artifact_path).resolve()
+        if not path.is_relative_to(self.artifacts.resolve()):
+            raise IntegrityError(
+                f"version {row.id}: artifact path {path} is outside {self.artifacts}"
+            )
+        if not path.is_file():
+            raise IntegrityError(f"version {row.id}: artifact {path} is missing")
+        digest = sha256_file(path)
+        if digest != row.artifact_sha256:
+            raise IntegrityError(
+                f"version {row.id}: artifact {path} has sha256 {digest[:12]}…, "
+                f"registry recorded {row.artifact_sha256[:12]}… — refusing to load a changed file"
+            )
+        return get_backend(row.backend).load(path)
+
+
+def _current_activation(session: Any) -> Activation | None:
+    query = select(Activation).order_by(Activation.id.desc()).limit(1)
+    return session.scalars(query).first()  # type: ignore[no-any-return]
+
+
+def describe(row: ModelVersion, *, active_id: int | None = None) -> dict[str, Any]:
+    """A version as plain JSON-ready data (CLI ``--json`` and the API share it)."""
+    return {
+        "id": row.id,
+        "created_at": _iso(row.created_at),
+        "active": row.id == active_id,
+        "backend": row.backend,
+        "params": row.params,
+        "labels": row.labels,
+        "data": {"source": row.data_source, "sha256": row.data_sha256, "rows": row.data_rows},
+        "eval_split": row.eval_split,
+        "metrics": row.metrics,
+        "library_versions": row.library_versions,
+        "artifact": {
+            "path": row.artifact_path,
+            "sha256": row.artifact_sha256,
+            "bytes": row.artifact_bytes,
+        },
+        "train_seconds": row.train_seconds,
+        "parent_id": row.parent_id,
+        "description": row.description,
+    }
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds") + "Z"

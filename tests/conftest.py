@@ -1,0 +1,131 @@
+"""Shared fixtures: the training data, a model trained once per session, and a fresh app
+with a fresh database per test — a real SQLite file, and a real PostgreSQL database when
+``TAGLOOP_TEST_POSTGRES_URL`` points at a server (``make test`` starts one)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tagloop.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_TOKEN = "test-admin-token"
+
+
+def shared_data_path() -> Path:
+    override = os.environ.get("TAGLOOP_TEST_DATA")
+    path = (
+        Path(override)
+        if override
+        else ROOT.parent / "shared/data/sms-spam-collection/SMSSpamCollection"
+    )
+    if not path.is_file():
+        pytest.fail(f"training data not found at {path}: clone with ../shared beside the repo")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sms_path() -> Path:
+    return shared_data_path()
+
+
+@pytest.fixture(scope="session")
+def sms_dataset(sms_path: Path):  # type: ignore[no-untyped-def]
+    from tagloop.ml.datasets import load_dataset
+
+    return load_dataset(sms_path)
+
+
+@pytest.fixture(scope="session")
+def trained(sms_dataset):  # type: ignore[no-untyped-def]
+    """The default model trained once on the shared data (a TrainResult)."""
+    from tagloop.ml.train import train_model
+
+    return train_model(sms_dataset, seed=0)
+
+
+POSTGRES_URL = os.environ.get("TAGLOOP_TEST_POSTGRES_URL", "")
+
+
+def _postgres_database() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("TAGLOOP_TEST_POSTGRES_URL is not set: run the tests with 'make test'")
+        pytest.skip("no PostgreSQL server (set TAGLOOP_TEST_POSTGRES_URL or run 'make test')")
+    name = f"tagloop_t_{uuid.uuid4().hex[:12]}"
+    admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: once as a SQLite file, once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tagloop.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        secret_key="test-secret",
+        rate_limit="",
+        model_poll_seconds=0,
+    )
+
+
+@pytest.fixture
+def registry(settings: Settings):  # type: ignore[no-untyped-def]
+    from tagloop.ml.registry import Registry
+    from tagloop.store import Store
+
+    store = Store.open(settings)
+    yield Registry(store, settings.home)
+    store.close()
+
+
+@pytest.fixture
+def active_version(registry, trained) -> int:  # type: ignore[no-untyped-def]
+    """Register the session's trained model in this test's registry and activate it."""
+    row = registry.register(trained.model, **trained.registry_metadata())
+    registry.activate(row.id, actor="test", reason="fixture")
+    return row.id
+
+
+@pytest.fixture
+def app(settings: Settings, active_version: int):  # type: ignore[no-untyped-def]
+    from tagloop import create_app
+
+    flask_app = create_app(settings)
+    flask_app.config["TESTING"] = True
+    yield flask_app
+    flask_app.extensions["tagloop.store"].close()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -1,0 +1,76 @@
+"""Start real ``tagloop serve`` (gunicorn) processes for tests that speak HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+TAGLOOP = str(Path(sys.executable).with_name("tagloop"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(home: Path, database_url: str = "", **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAGLOOP_")}
+    env.update(
+        TAGLOOP_HOME=str(home),
+        TAGLOOP_DATABASE_URL=database_url,
+        TAGLOOP_SECRET_KEY="test-secret",
+        TAGLOOP_RATE_LIMIT="",
+        **extra,
+    )
+    return env
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} was not ready within {timeout}s")
+
+
+@contextmanager
+def running_server(env: dict[str, str], *, workers: int = 2, log: Path | None = None) -> Iterator[str]:
+    """``tagloop serve`` on a free port; yields its base URL once /readyz says ready."""
+    port = free_port()
+    out = log.open("wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(  # noqa: S603 - our own entry point
+        [TAGLOOP, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if log:
+            out.close()  # type: ignore[union-attr]

@@ -1,0 +1,143 @@
+"""The CLI through click's test runner, on a real SQLite registry and the shared data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tagloop.cli import main
+
+SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 to claim now"
+HAM = "see you at the station at 6"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, sms_path: Path) -> dict[str, str]:
+    """A registry with two versions trained through the CLI (the second one active)."""
+    env = {"TAGLOOP_HOME": str(tmp_path_factory.mktemp("home")), "TAGLOOP_DATABASE_URL": ""}
+    runner = CliRunner(env=env)
+    first = runner.invoke(main, ["train", "--data", str(sms_path), "--json"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(
+        main, ["train", "--data", str(sms_path), "--seed", "1", "--activate", "--description", "b"]
+    )
+    assert second.exit_code == 0, second.output
+    assert "version 2" in second.output and "(active)" in second.output
+    return env
+
+
+def run(env: dict[str, str], *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner(env=env).invoke(main, list(args), input=input)
+
+
+def test_train_json_describes_the_version(home: dict[str, str]) -> None:
+    result = run(home, "models", "show", "1")
+    version = json.loads(result.output)
+    assert version["backend"] == "sklearn"
+    assert version["labels"] == ["ham", "spam"]
+    assert version["data"]["rows"] == 4456
+    assert len(version["data"]["sha256"]) == 64
+    assert version["eval_split"]["test_rows"] + version["eval_split"]["train_rows"] == 4456
+    assert version["metrics"]["accuracy"] > 0.97
+    assert version["artifact"]["sha256"] and version["library_versions"]["scikit-learn"]
+    assert version["active"] is False
+
+
+def test_models_list_marks_the_active_version(home: dict[str, str]) -> None:
+    result = run(home, "models", "list")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[1].startswith("*") and lines[1].split()[1] == "2"
+    assert lines[2].split()[0] == "1"
+
+
+def test_predict_arguments_stdin_and_file(home: dict[str, str], tmp_path: Path) -> None:
+    by_args = [json.loads(line) for line in run(home, "predict", SPAM, HAM).output.splitlines()]
+    assert [r["label"] for r in by_args] == ["spam", "ham"]
+    assert by_args[0]["model_version"] == 2
+    assert sum(by_args[0]["probabilities"].values()) == pytest.approx(1.0)
+
+    by_stdin = run(home, "predict", input=f"{SPAM}\n\n{HAM}\n")
+    assert [json.loads(line)["label"] for line in by_stdin.output.splitlines()] == ["spam", "ham"]
+
+    file = tmp_path / "texts.txt"
+    file.write_text(f"{HAM}\n{SPAM}\n")
+    by_file = run(home, "predict", "--file", str(file), "--explain", "--version", "1")
+    rows = [json.loads(line) for line in by_file.output.splitlines()]
+    assert [r["label"] for r in rows] == ["ham", "spam"]
+    assert rows[1]["model_version"] == 1
+    token = rows[1]["explanation"][0]
+    assert SPAM[token["start"] : token["end"]].lower() == token["token"].lower()
+
+
+def test_predict_file_with_bad_bytes_names_file_and_line(home: dict[str, str], tmp_path: Path) -> None:
+    file = tmp_path / "bad.txt"
+    file.write_bytes(b"fine\nalso fine\n\xff\xfe broken\n")
+    result = run(home, "predict", "--file", str(file))
+    assert result.exit_code == 1
+    assert f"{file}:3: not valid UTF-8" in result.output
+
+
+def test_evaluate_prints_metrics_and_json(home: dict[str, str], sms_path: Path) -> None:
+    text = run(home, "evaluate", "1", "--data", str(sms_path))
+    assert text.exit_code == 0 and "confusion matrix" in text.output
+    data = json.loads(run(home, "evaluate", "1", "--data", str(sms_path), "--json").output)
+    assert data["metrics"]["n"] == 4456
+    assert sum(map(sum, data["metrics"]["confusion_matrix"]["matrix"])) == 4456
+
+
+def test_activate_rollback_delete(home: dict[str, str]) -> None:
+    assert run(home, "models", "activate", "1", "--reason", "try v1").exit_code == 0
+    assert json.loads(run(home, "models", "show", "1").output)["active"] is True
+    refused = run(home, "models", "delete", "1", "--yes")
+    assert refused.exit_code == 1 and "is active" in refused.output
+    back = run(home, "models", "rollback")
+    assert back.exit_code == 0 and "version 2 is active" in back.output
+    history = run(home, "models", "history").output.splitlines()
+    assert history[0].split()[2] == "rollback" and "try v1" in history[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["models", "show", "99"], "model version 99 does not exist"),
+        (["models", "activate", "x"], "'x' is not a valid integer"),
+        (["train", "--dataset", "sms-spam", "--data", "x.tsv"], "either --dataset or --data"),
+        (["train", "--data", "/nonexistent/file.tsv"], "/nonexistent/file.tsv"),
+        (["train", "--dataset", "nope"], "nope"),
+        (["train", "--backend", "nope", "--data", "{data}"], "unknown backend 'nope'"),
+        (["train", "--param", "novalue", "--data", "{data}"], "expected KEY=VALUE"),
+        (["predict", "--version", "99", "hi"], "model version 99 does not exist"),
+        (["evaluate", "1"], "Missing option '--data'"),
+        (["nonsense"], "No such command 'nonsense'"),
+    ],
+)
+def test_bad_arguments_get_clear_errors(
+    home: dict[str, str], sms_path: Path, args: list[str], message: str
+) -> None:
+    result = run(home, *[a.replace("{data}", str(sms_path)) for a in args])
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_train_reports_bad_data_with_file_and_line(home: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("ham\thello there\nspam\t   \n")
+    result = run(home, "train", "--data", str(bad), "--format", "sms")
+    assert result.exit_code == 1
+    assert f"{bad}:2" in result.output
+
+
+def test_every_command_has_help() -> None:
+    for args in (["--help"], ["train", "-h"], ["models", "list", "--help"], ["serve", "--help"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_predict_without_active_model(tmp_path: Path) -> None:
+    env = {"TAGLOOP_HOME": str(tmp_path), "TAGLOOP_DATABASE_URL": ""}
+    result = run(env, "predict", "hello")
+    assert result.exit_code == 1 and "no active model" in result.output

@@ -1,0 +1,33 @@
+"""Docs are checked: every setting and every command is documented."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tagloop.config import env_names
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", env_names())
+def test_every_setting_is_documented(name: str) -> None:
+    assert f"`{name}`" in (ROOT / "docs/configuration.md").read_text()
+
+
+def test_cli_reference_is_current() -> None:
+    spec = importlib.util.spec_from_file_location("gen_cli_docs", ROOT / "scripts/gen_cli_docs.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs/cli.md").read_text() == module.render(), (
+        "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"
+    )
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    head = readme[: readme.index("## ", readme.index("make test"))]
+    assert "make run" in head and "make test" in head
