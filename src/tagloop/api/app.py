@@ -10,8 +10,10 @@ from tagloop import __version__
 from tagloop.api import clients, errors, limits, observability, serving, web
 from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
+from tagloop.api.jobs import bp as jobs_bp
 from tagloop.api.models import bp as models_bp
 from tagloop.api.predictions import bp as predictions_bp
+from tagloop.api.review import bp as review_bp
 from tagloop.api.stats import bp as stats_bp
 from tagloop.api.tutorial import bp as tutorial_bp
 from tagloop.config import Settings
@@ -19,7 +21,16 @@ from tagloop.ml.registry import Registry
 from tagloop.secrets import load_secret_key
 from tagloop.store import Store
 
-BLUEPRINTS = (health_bp, tutorial_bp, classify_bp, predictions_bp, models_bp, stats_bp)
+BLUEPRINTS = (
+    health_bp,
+    tutorial_bp,
+    classify_bp,
+    predictions_bp,
+    models_bp,
+    stats_bp,
+    jobs_bp,
+    review_bp,
+)
 
 
 def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
@@ -30,12 +41,11 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         version=__version__,
         spec_path="/api/openapi.json",
         docs_path="/api/docs",
-        static_folder=None,
+        static_folder=None,  # type: ignore[arg-type]
     )
     app.config.update(
         SECRET_KEY=load_secret_key(settings),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        JSON_SORT_KEYS=False,
         VALIDATION_ERROR_STATUS_CODE=422,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -45,6 +55,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         },
         SECURITY_SCHEMES={"AdminToken": {"type": "http", "scheme": "bearer"}},
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in schema order
     app.extensions["tagloop.settings"] = settings
     store = Store.open(settings)
     registry = Registry(store, settings.home)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request, send_from_directory
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from apiflask import APIFlask
+from flask import Response, send_from_directory
+from werkzeug.routing import PathConverter
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 NOT_BUILT = (
@@ -16,18 +17,37 @@ NOT_BUILT = (
 )
 
 
-def init_app(app: Flask) -> None:
-    @app.get("/", defaults={"path": ""})
-    @app.get("/<path:path>")
-    def spa(path: str) -> Response:
-        if path.startswith("api/"):
-            from tagloop.api.errors import ApiError
+DOCS_ASSETS = "/api/docs/assets"
 
-            # This catch-all answers every GET, so werkzeug never sees a 405 for API paths.
-            allowed = _api_methods()
-            if allowed:
-                raise MethodNotAllowed(allowed)
-            raise ApiError(404, f"no API endpoint at /{path}")
+
+class NotApiPath(PathConverter):
+    """Any path outside ``/api/``: an unknown API path is a JSON 404 (or 405), not the app."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
+
+
+def init_app(app: APIFlask) -> None:
+    # The interactive docs load Swagger UI from this server, not a CDN, so they work on
+    # machines without internet access.
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.config.update(
+        SWAGGER_UI_CSS=f"{DOCS_ASSETS}/swagger-ui.css",
+        SWAGGER_UI_BUNDLE_JS=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        SWAGGER_UI_STANDALONE_PRESET_JS=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+    )
+
+    @app.get(f"{DOCS_ASSETS}/<path:name>")
+    @app.doc(hide=True)
+    def docs_asset(name: str) -> Response:
+        return send_from_directory(swagger_ui_path, name, max_age=86400)
+
+    app.url_map.converters["not_api"] = NotApiPath
+
+    @app.get("/", defaults={"path": ""})
+    @app.get("/<not_api:path>")
+    @app.doc(hide=True)
+    def spa(path: str) -> Response:
         if path and (STATIC / path).is_file():
             response = send_from_directory(STATIC, path)
             if path.startswith("assets/"):  # content-hashed names: cache for a year
@@ -40,18 +60,3 @@ def init_app(app: Flask) -> None:
             return response
         return Response(NOT_BUILT, mimetype="text/html")
 
-    spa.__doc__ = "The web app."
-    app.view_functions["spa"]._spec = {"hide": True}  # type: ignore[attr-defined]
-
-
-def _api_methods() -> list[str]:
-    """The methods other routes accept at this request's path."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = []
-    for method in ("POST", "PUT", "PATCH", "DELETE"):
-        try:
-            adapter.match(method=method)
-        except HTTPException:
-            continue
-        allowed.append(method)
-    return allowed
