@@ -16,6 +16,8 @@ endif
 
 run: install web ## Set up everything and serve at http://127.0.0.1:8000
 	$(BIN)/tagloop ensure-model
+	$(BIN)/tagloop worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(BIN)/tagloop serve
 
 install: $(VENV)/.installed

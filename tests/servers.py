@@ -50,11 +50,13 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 
 @contextmanager
-def running_server(env: dict[str, str], *, workers: int = 2, log: Path | None = None) -> Iterator[str]:
+def running_server(
+    env: dict[str, str], *, workers: int = 2, log: Path | None = None
+) -> Iterator[str]:
     """``tagloop serve`` on a free port; yields its base URL once /readyz says ready."""
     port = free_port()
     out = log.open("wb") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(  # noqa: S603 - our own entry point
+    proc = subprocess.Popen(
         [TAGLOOP, "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=out,

@@ -73,7 +73,9 @@ def test_predict_arguments_stdin_and_file(home: dict[str, str], tmp_path: Path) 
     assert SPAM[token["start"] : token["end"]].lower() == token["token"].lower()
 
 
-def test_predict_file_with_bad_bytes_names_file_and_line(home: dict[str, str], tmp_path: Path) -> None:
+def test_predict_file_with_bad_bytes_names_file_and_line(
+    home: dict[str, str], tmp_path: Path
+) -> None:
     file = tmp_path / "bad.txt"
     file.write_bytes(b"fine\nalso fine\n\xff\xfe broken\n")
     result = run(home, "predict", "--file", str(file))

@@ -26,7 +26,7 @@ class App:
             raise click.UsageError(f"bad setting: {exc}") from exc
 
     @cached_property
-    def registry(self):  # type: ignore[no-untyped-def]
+    def registry(self):
         from tagloop.ml.registry import Registry
         from tagloop.store import Store
 
@@ -55,9 +55,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from tagloop.commands import models, predict, serve, train
+    from tagloop.commands import models, predict, serve, train, worker
 
-    for module in (train, predict, models, serve):
+    for module in (train, predict, models, serve, worker):
         for command in module.COMMANDS:
             main.add_command(command)
 

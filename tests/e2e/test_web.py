@@ -36,7 +36,7 @@ def test_playwright_specs_pass(tmp_path: Path, trained) -> None:  # type: ignore
 
     env = server_env(home, TAGLOOP_ADMIN_TOKEN=ADMIN_TOKEN)
     with running_server(env, log=tmp_path / "server.log") as url:
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [shutil.which("npm") or "npm", "run", "test:e2e"],
             cwd=FRONTEND,
             env={**os.environ, "TAGLOOP_E2E_URL": url, "TAGLOOP_E2E_ADMIN_TOKEN": ADMIN_TOKEN},

@@ -38,7 +38,7 @@ def predict(
         version = version if version is not None else registry.active_id()
         if version is None:
             fail("no active model: run 'tagloop train --activate' or pass --version")
-        model = registry.load(registry.get(version))  # type: ignore[arg-type]
+        model = registry.load(registry.get(version))
     except RegistryError as exc:
         fail(str(exc))
     labels = list(model.classes_)

@@ -23,7 +23,7 @@ class Server:
 
         settings = app.settings
 
-        class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        class _Gunicorn(BaseApplication):
             def load_config(self) -> None:
                 options = {
                     "bind": f"{host}:{port}",
@@ -41,6 +41,11 @@ class Server:
                     "on_starting": _on_starting,
                     "child_exit": _child_exit,
                 }
+                # gunicorn ≥ 25 opens a control socket at one path per user (~/.gunicorn):
+                # several servers on a machine would take it from each other, and tagloop
+                # does not use it.
+                if "control_socket_disable" in self.cfg.settings:
+                    options["control_socket_disable"] = True
                 for key, value in options.items():
                     self.cfg.set(key, value)
 
@@ -69,7 +74,7 @@ class Server:
 def _child_exit(_server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(worker.pid)
 
 
 @click.command()

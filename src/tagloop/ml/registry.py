@@ -8,21 +8,27 @@ parsed.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
 import platform
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
 from tagloop.ml.backends import get_backend
 from tagloop.ml.backends.base import Backend
+from tagloop.ml.snapshots import snapshot_split
 from tagloop.store import Store
 from tagloop.store.models import Activation, ModelVersion
+
+if TYPE_CHECKING:
+    from tagloop.ml.datasets import Dataset
 
 LIBRARIES = ("tagloop", "scikit-learn", "numpy", "scipy", "torch", "flair")
 
@@ -69,8 +75,22 @@ class Registry:
 
     # -- writing -------------------------------------------------------------------------
 
-    def register(self, model: Backend, **metadata: Any) -> ModelVersion:
-        """Save ``model``'s artifact and record a new version (not activated)."""
+    def register(
+        self,
+        model: Backend,
+        *,
+        dataset: Dataset | None = None,
+        eval_indices: Sequence[int] | None = None,
+        **metadata: Any,
+    ) -> ModelVersion:
+        """Save ``model``'s artifact and record a new version (not activated).
+
+        With ``dataset`` (and the indices of its held-out rows) the training and evaluation
+        rows are snapshotted under the home and named in ``eval_split``, for retraining.
+        """
+        if dataset is not None:
+            split = snapshot_split(self.home, dataset.texts, dataset.labels, eval_indices or [])
+            metadata["eval_split"] = {**metadata.get("eval_split", {}), **split}
         path, digest, size = self._write_artifact(model)
         row = ModelVersion(
             backend=model.name,
@@ -104,12 +124,25 @@ class Registry:
         return final, digest, final.stat().st_size
 
     def activate(
-        self, version_id: int, *, actor: str = "", reason: str = "", action: str = "activate"
+        self,
+        version_id: int,
+        *,
+        actor: str = "",
+        reason: str = "",
+        action: str = "activate",
+        expect_active: int | None = None,
     ) -> Activation:
+        """Make ``version_id`` active; with ``expect_active``, only if that one still is."""
         with self.store.transaction() as session:
             if session.get(ModelVersion, version_id) is None:
                 raise NotFound(f"model version {version_id} does not exist")
             current = _current_activation(session)
+            current_id = current.model_id if current else None
+            if expect_active is not None and current_id != expect_active:
+                raise Conflict(
+                    f"version {expect_active} is no longer the active one "
+                    f"(version {current_id} is): not activating {version_id}"
+                )
             row = Activation(
                 model_id=version_id,
                 previous_model_id=current.model_id if current else None,
@@ -182,7 +215,7 @@ class Registry:
         active_id = self.active_id()
         return None if active_id is None else self.get(active_id)
 
-    def history(self, limit: int = 100) -> list[Activation]:
+    def history(self, limit: int = 100) -> builtins.list[Activation]:
         with self.store.session() as session:
             query = select(Activation).order_by(Activation.id.desc()).limit(limit)
             return list(session.scalars(query))
@@ -207,7 +240,8 @@ class Registry:
 
 def _current_activation(session: Any) -> Activation | None:
     query = select(Activation).order_by(Activation.id.desc()).limit(1)
-    return session.scalars(query).first()  # type: ignore[no-any-return]
+    row: Activation | None = session.scalars(query).first()
+    return row
 
 
 def describe(row: ModelVersion, *, active_id: int | None = None) -> dict[str, Any]:

@@ -30,7 +30,11 @@ class TrainResult:
     test_idx: list[int] = field(default_factory=list)
 
     def registry_metadata(self) -> dict[str, Any]:
+        """Keyword arguments for ``Registry.register``; ``dataset`` and ``eval_indices``
+        make the registry snapshot the rows, so retraining can find them later."""
         return {
+            "dataset": self.dataset,
+            "eval_indices": self.test_idx,
             "data_source": self.dataset.source,
             "data_sha256": self.dataset.sha256,
             "data_rows": self.dataset.rows,
@@ -69,7 +73,8 @@ def train_model(
     )
     texts = [dataset.texts[i] for i in train_idx]
     labels = [dataset.labels[i] for i in train_idx]
-    model = get_backend(backend)(seed=seed, **(params or {}))
+    backend_class: Any = get_backend(backend)  # the Protocol does not describe __init__
+    model = backend_class(seed=seed, **(params or {}))
 
     def fit_progress(stage: str, fraction: float) -> None:
         report(stage, 0.05 + 0.85 * fraction)

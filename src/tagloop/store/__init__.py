@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -28,7 +29,7 @@ class Store:
     def session(self) -> Session:
         return self.sessions()
 
-    def transaction(self):  # type: ignore[no-untyped-def]
+    def transaction(self) -> AbstractContextManager[Session]:
         return session_scope(self.sessions)
 
     def close(self) -> None:

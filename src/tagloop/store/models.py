@@ -132,3 +132,6 @@ class Job(Base):
     requested_by: Mapped[str] = mapped_column(String(200), default="")
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     candidate_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # "host:pid" of the process running the job: a dead pid on this host means the job
+    # was abandoned, without waiting for its heartbeat to go stale.
+    worker: Mapped[str] = mapped_column(String(200), default="", server_default="")

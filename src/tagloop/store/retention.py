@@ -16,4 +16,4 @@ def prune_predictions(store: Store, days: int) -> int:
     with store.transaction() as session:
         session.execute(delete(Feedback).where(Feedback.prediction_id.in_(old)))
         result = session.execute(delete(Prediction).where(Prediction.created_at < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -37,7 +37,7 @@ def get_backend(name: str) -> type[Backend]:
         known = ", ".join(available_backends()) or "none"
         raise UnknownBackend(f"unknown backend {name!r} (available: {known})")
     try:
-        return ep.load()  # type: ignore[attr-defined, no-any-return]
+        return ep.load()  # type: ignore[attr-defined]
     except ImportError as exc:
         raise BackendUnavailable(
             f"backend {name!r} needs optional dependencies: pip install 'tagloop[{name}]' ({exc})"

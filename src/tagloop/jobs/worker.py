@@ -1,0 +1,82 @@
+"""The ``tagloop worker`` process: a Huey consumer that runs retraining jobs one at a time.
+
+On start it fails the jobs a dead worker left running and re-queues the jobs still queued in
+the database (a message taken by a worker that was then killed would otherwise be lost;
+duplicates are harmless because a job is claimed before it runs). While it runs, a sweeper
+thread repeats the stale-job check every ``SWEEP_SECONDS`` and re-queues a job whose message
+was lost. On shutdown, jobs it was still
+running are marked failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from tagloop.config import Settings
+from tagloop.jobs.queue import RETRAIN, Queue
+from tagloop.jobs.state import QUEUED, fail_own_jobs, recover_stale, unfinished
+from tagloop.jobs.tasks import Context, run_retrain
+from tagloop.store.models import utcnow
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 5.0
+LOST_SECONDS = 30.0
+
+
+def _sweep(ctx: Context, queue: Queue, stop: threading.Event) -> None:
+    while not stop.wait(SWEEP_SECONDS):
+        try:
+            recover_stale(ctx.store)
+            _requeue_lost(ctx, queue)
+        except Exception:
+            log.exception("stale-job check failed")
+
+
+def _requeue_lost(ctx: Context, queue: Queue) -> None:
+    """A job still queued long after it was created while nothing runs lost its message
+    (e.g. the server was killed between recording and queuing it): queue it again."""
+    jobs = unfinished(ctx.store, RETRAIN)
+    if any(job.status != QUEUED for job in jobs):
+        return
+    cutoff = utcnow() - timedelta(seconds=LOST_SECONDS)
+    for job in jobs:
+        if job.created_at < cutoff and queue.pending() == 0:
+            log.warning(
+                "job %s was queued %s ago and never started: queuing it again",
+                job.id,
+                utcnow() - job.created_at,
+            )
+            queue.enqueue(job.id)
+
+
+def run_worker(settings: Settings) -> None:
+    """Consume the queue until SIGINT (finish the running job first) or SIGTERM."""
+    ctx = Context.open(settings)
+
+    def run(job_id: int) -> None:
+        run_retrain(ctx, job_id)
+
+    queue = Queue(settings, runner=run)
+    for job_id in recover_stale(ctx.store):
+        log.warning("job %s was left running by a stopped worker: marked failed", job_id)
+    queued = [job.id for job in unfinished(ctx.store, RETRAIN) if job.status == QUEUED]
+    for job_id in queued:
+        queue.enqueue(job_id)
+    log.info("worker ready (%s queued job(s) carried on)", len(queued))
+    stop = threading.Event()
+    sweeper = threading.Thread(
+        target=_sweep, args=(ctx, queue, stop), name="tagloop-sweeper", daemon=True
+    )
+    sweeper.start()
+    consumer = queue.huey.create_consumer(
+        workers=1, periodic=False, initial_delay=0.1, backoff=1.15, max_delay=1.0
+    )
+    try:
+        consumer.run()
+    finally:
+        stop.set()
+        for job_id in fail_own_jobs(ctx.store, "the worker was stopped while running this job"):
+            log.warning("job %s marked failed: the worker stopped", job_id)
+        ctx.store.close()

@@ -1,0 +1,367 @@
+"""The feedback → retraining → comparison → promotion loop with real processes: gunicorn
+servers (``tagloop serve``), a ``tagloop worker``, SQLite or a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tagloop.config import Settings
+from tests.conftest import ADMIN_TOKEN, _postgres_database
+from tests.jobs.messages import PARCEL_SPAM
+from tests.servers import TAGLOOP, running_server, server_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("server")]
+SWITCH_SECONDS = 2.0
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def call(url: str, method: str = "GET", body: Any = None, admin: bool = False) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **(ADMIN if admin else {})}
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def ok(url: str, method: str = "GET", body: Any = None, admin: bool = False) -> Any:
+    status, payload = call(url, method, body, admin)
+    assert 200 <= status < 300, (status, payload)
+    return payload
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_job(url: str, job_id: int, statuses: set[str], timeout: float = 90) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        job = ok(f"{url}/api/v1/jobs/{job_id}")
+        return job if job["status"] in statuses else None
+
+    return wait_for(done, timeout, f"job {job_id} to be {statuses}")  # type: ignore[no-any-return]
+
+
+@contextmanager
+def running_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [TAGLOOP, "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+@contextmanager
+def running_servers(envs: list[dict[str, str]], logs: list[Path]) -> Iterator[list[str]]:
+    """Several ``tagloop serve`` processes, started side by side (they start faster so)."""
+    managers = [running_server(e, workers=2, log=log) for e, log in zip(envs, logs, strict=True)]
+    with ThreadPoolExecutor(len(managers)) as pool:
+        futures = [pool.submit(m.__enter__) for m in managers]
+    try:
+        yield [f.result() for f in futures]
+    finally:
+        for manager, future in zip(managers, futures, strict=True):
+            if future.exception() is None:
+                manager.__exit__(None, None, None)
+
+
+def install_model(trained: Any, home: Path, database_url: str = "", copies: int = 1) -> list[int]:
+    """Register the session's trained model ``copies`` times; the first is activated."""
+    from tagloop.ml.registry import Registry
+    from tagloop.store import Store
+
+    store = Store.open(Settings(home=home, database_url=database_url))
+    registry = Registry(store, home)
+    ids = [
+        registry.register(trained.model, description=f"copy {i}", **trained.registry_metadata()).id
+        for i in range(copies)
+    ]
+    registry.activate(ids[0], actor="test", reason="fixture")
+    store.close()
+    return ids
+
+
+class Traffic:
+    """Classify requests sent in a loop to several servers, every response recorded."""
+
+    def __init__(self, urls: list[str], threads: int = 2) -> None:
+        self.urls = urls
+        self.results: list[tuple[float, str, int, Any]] = []  # (time, url, status, versions)
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+
+    def _run(self, offset: int) -> None:
+        n = offset
+        while not self._stop.is_set():
+            url = self.urls[n % len(self.urls)]
+            n += 1
+            try:
+                status, body = call(
+                    f"{url}/api/v1/classify", "POST", {"texts": ["Are you home?", "WIN cash now"]}
+                )
+            except OSError as exc:
+                status, body = 0, str(exc)
+            versions = (
+                {body["model_version"], *(p["model_version"] for p in body["predictions"])}
+                if status == 200
+                else body
+            )
+            self.results.append((time.monotonic(), url, status, versions))
+
+    def __enter__(self) -> Traffic:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def check_switch(self, start: float, end: float, version: int) -> None:
+        """Every server answered with ``version`` only, from SWITCH_SECONDS after ``start``."""
+        window = [r for r in self.results if start + SWITCH_SECONDS <= r[0] < end]
+        for url in self.urls:
+            answered = [r for r in window if r[1] == url]
+            assert len(answered) >= 5, f"too few requests to {url} to judge"
+            stale = [r for r in answered if r[3] != {version}]
+            assert not stale, (
+                f"{url} still answered {stale[0][3]} {SWITCH_SECONDS}s after the switch"
+            )
+
+    def check_all_ok(self) -> None:
+        failed = [r for r in self.results if r[2] != 200]
+        assert not failed, f"{len(failed)} of {len(self.results)} requests failed: {failed[:3]}"
+        assert all(len(r[3]) == 1 for r in self.results), "a response mixed two versions"
+
+
+def served_versions(url: str, seconds: float) -> set[int]:
+    seen: set[int] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen.add(ok(f"{url}/api/v1/classify", "POST", {"text": "hello"})["model_version"])
+    return seen
+
+
+def test_feedback_retrain_compare_promote_and_roll_back(tmp_path: Path, trained: Any) -> None:
+    home = tmp_path / "home"
+    [v1] = install_model(trained, home)
+    env = server_env(home, TAGLOOP_ADMIN_TOKEN=ADMIN_TOKEN)
+    with (
+        running_server(env, workers=2, log=tmp_path / "server.log") as url,
+        running_worker(env, tmp_path / "worker.log"),
+    ):
+        predictions = ok(f"{url}/api/v1/classify", "POST", {"texts": PARCEL_SPAM[:40]})
+        wrong = [p for p in predictions["predictions"] if p["label"] == "ham"]
+        assert len(wrong) >= 30, "the parcel spam should fool the model"
+        for p in wrong:
+            ok(f"{url}/api/v1/predictions/{p['id']}/feedback", "POST", {"label": "spam"})
+        corrected = {p["text"] for p in wrong}
+
+        job = ok(f"{url}/api/v1/retrain", "POST", {"reason": "parcel spam"}, admin=True)
+        assert job["status"] == "queued"
+        job = wait_job(url, job["id"], {"succeeded", "failed", "cancelled"})
+        assert job["status"] == "succeeded", job["error"] + job["log"]
+        candidate = job["candidate_id"]
+        assert job["result"]["promotion"]["promoted"] is False
+        assert job["result"]["data"]["feedback"]["texts"] == len(wrong)
+
+        models = {m["id"]: m for m in ok(f"{url}/api/v1/models")["items"]}
+        assert models[v1]["active"] and not models[candidate]["active"]
+        assert models[candidate]["parent_id"] == v1
+        comparison = ok(f"{url}/api/v1/models/compare?a={v1}&b={candidate}")
+        assert comparison["stored"] is True and comparison["b"]["id"] == candidate
+        assert comparison["rows"]["feedback"] >= 1
+        assert {"a", "b", "delta"} <= set(comparison["metrics"]["accuracy"])
+        fixed_by_b = {c["text"] for c in comparison["changed"] if c["b"] == c["label"]}
+        assert fixed_by_b & corrected, "held-out parcel spam should now be caught"
+
+        started = time.monotonic()
+        ok(f"{url}/api/v1/models/{candidate}/activate", "POST", {"reason": "better"}, admin=True)
+        wait_for(lambda: served_versions(url, 0.2) == {candidate}, SWITCH_SECONDS, "the swap")
+        assert time.monotonic() - started < SWITCH_SECONDS + 0.5
+        assert served_versions(url, 1.0) == {candidate}  # every worker process
+        again = ok(f"{url}/api/v1/classify", "POST", {"texts": sorted(corrected)})
+        right = [p for p in again["predictions"] if p["label"] == "spam"]
+        assert len(right) >= 0.9 * len(corrected)
+
+        ok(f"{url}/api/v1/models/rollback", "POST", {"reason": "test"}, admin=True)
+        wait_for(lambda: served_versions(url, 0.2) == {v1}, SWITCH_SECONDS, "the rollback")
+        assert served_versions(url, 1.0) == {v1}
+        history = ok(f"{url}/api/v1/models/history")["items"]
+        assert [h["action"] for h in history[:2]] == ["rollback", "activate"]
+
+
+@pytest.mark.postgres
+def test_two_servers_on_postgres_switch_without_failed_requests(
+    tmp_path: Path, trained: Any
+) -> None:
+    database = _postgres_database()
+    database_url = next(database)
+    try:
+        homes = [tmp_path / "a", tmp_path / "b"]
+        v1, v2 = install_model(trained, homes[0], database_url, copies=2)
+        # Two machines sharing the artifact store: the second home links to the first's.
+        homes[1].mkdir()
+        (homes[1] / "artifacts").symlink_to(homes[0] / "artifacts")
+        envs = [server_env(h, database_url, TAGLOOP_ADMIN_TOKEN=ADMIN_TOKEN) for h in homes]
+        logs = [tmp_path / "a.log", tmp_path / "b.log"]
+        with running_servers(envs, logs) as (a, b), Traffic([a, b]) as traffic:
+            time.sleep(0.5)
+            promoted = time.monotonic()
+            ok(f"{a}/api/v1/models/{v2}/activate", "POST", {"reason": "promote"}, admin=True)
+            time.sleep(SWITCH_SECONDS + 1.0)
+            rolled_back = time.monotonic()
+            ok(f"{b}/api/v1/models/rollback", "POST", {"reason": "roll back"}, admin=True)
+            time.sleep(SWITCH_SECONDS + 1.0)
+        traffic.check_all_ok()
+        traffic.check_switch(promoted, rolled_back, v2)
+        traffic.check_switch(rolled_back, time.monotonic(), v1)
+        before = [r for r in traffic.results if r[0] < promoted]
+        assert before and all(r[3] == {v1} for r in before)
+    finally:
+        next(database, None)
+
+
+def test_a_killed_worker_fails_its_job_and_leaves_the_model_alone(
+    tmp_path: Path, trained: Any
+) -> None:
+    from tagloop.jobs.queue import Queue, submit_retrain
+    from tagloop.jobs.state import get_job
+    from tagloop.ml.registry import Registry
+    from tagloop.store import Store
+
+    home = tmp_path / "home"
+    [v1] = install_model(trained, home)
+    settings = Settings(home=home)
+    store = Store.open(settings)
+    registry = Registry(store, home)
+    env = server_env(home)
+    try:
+        job = submit_retrain(store, Queue(settings), requested_by="test")
+        slow = {**env, "TAGLOOP_TEST_SLOW_TRAIN_SECONDS": "60"}
+        with running_worker(slow, tmp_path / "worker1.log") as worker:
+            wait_for(
+                lambda: (row := get_job(store, job.id)) and row.stage.startswith("training"),
+                30,
+                "the job to reach training",
+            )
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        assert get_job(store, job.id).status == "running"  # nobody has noticed yet
+
+        with running_worker(env, tmp_path / "worker2.log"):
+            failed = wait_for(
+                lambda: (row := get_job(store, job.id)) and row.status == "failed" and row,
+                15,
+                "the abandoned job to be failed",
+            )
+            assert "stopped" in failed.error and "training" in failed.error
+            assert registry.active_id() == v1 and [r.id for r in registry.list()] == [v1]
+
+            second = submit_retrain(store, Queue(settings), requested_by="test")
+            done = wait_for(
+                lambda: (
+                    (row := get_job(store, second.id))
+                    and row.status != "queued"
+                    and row.status != "running"
+                    and row
+                ),
+                90,
+                "the second job",
+            )
+            assert done.status == "succeeded", done.error
+            assert registry.active_id() == v1  # a candidate, not activated
+            assert {r.id for r in registry.list()} == {v1, done.candidate_id}
+    finally:
+        store.close()
+
+
+def test_a_redis_queue_carries_jobs_to_the_worker(tmp_path: Path, trained: Any) -> None:
+    """TAGLOOP_QUEUE_URL=redis://…: the same loop through a real Redis server."""
+    import shutil
+
+    pytest.importorskip("redis")
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    from tagloop.jobs.queue import submit_retrain
+    from tagloop.jobs.state import get_job
+    from tagloop.store import Store
+    from tests.servers import free_port
+
+    port = free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        home = tmp_path / "home"
+        install_model(trained, home)
+        url = f"redis://127.0.0.1:{port}/0"
+        settings = Settings(home=home, queue_url=url)
+        store = Store.open(settings)
+        queue = wait_for(lambda: _redis_queue(settings), 10, "redis-server to start")
+        job = submit_retrain(store, queue, requested_by="test")
+        assert queue.pending() == 1
+        with running_worker(server_env(home, TAGLOOP_QUEUE_URL=url), tmp_path / "worker.log"):
+            done = wait_for(
+                lambda: (
+                    (row := get_job(store, job.id))
+                    and row.status not in ("queued", "running")
+                    and row
+                ),
+                90,
+                "the job",
+            )
+        assert done.status == "succeeded", done.error
+        assert not (home / "queue.db").exists()
+        store.close()
+    finally:
+        redis.terminate()
+        redis.wait(10)
+
+
+def _redis_queue(settings: Settings) -> Any:
+    from tagloop.jobs.queue import Queue
+
+    queue = Queue(settings)
+    try:
+        queue.pending()
+    except Exception:
+        return None
+    return queue
