@@ -61,6 +61,7 @@ test-frontend-static:
 bench: install web ## Measure; results go to docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_ml.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_api.py --write docs/benchmarks.md
+	$(BIN)/python benchmarks/bench_loop.py --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/tagloop/static/* .pytest_cache .mypy_cache .ruff_cache
