@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIFlask
 
 from tagloop import __version__
-from tagloop.api import clients, errors, limits, observability, serving, web
+from tagloop.api import clients, errors, limits, observability, schemas, serving, web
 from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
 from tagloop.api.jobs import bp as jobs_bp
@@ -54,7 +54,11 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
             'Errors are JSON: {"error": {"code", "message", "details"}}.'
         },
         SECURITY_SCHEMES={"AdminToken": {"type": "http", "scheme": "bearer"}},
+        HTTP_ERROR_SCHEMA=errors.ERROR_SCHEMA,
+        VALIDATION_ERROR_SCHEMA=errors.ERROR_SCHEMA,
+        SPEC_PROCESSOR_PASS_OBJECT=True,
     )
+    app.spec_processor(schemas.register_response_schemas)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in schema order
     app.extensions["tagloop.settings"] = settings
     store = Store.open(settings)

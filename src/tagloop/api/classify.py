@@ -8,9 +8,26 @@ from apiflask import APIBlueprint
 from flask import jsonify
 
 from tagloop.api.predicting import classify as run
-from tagloop.api.schemas import BatchOut, ClassifyIn, ExplainQuery, PredictionOut
+from tagloop.api.schemas import ClassifyIn, ExplainQuery
 
 bp = APIBlueprint("classify", __name__, url_prefix="/api/v1", tag="Classify")
+
+# One text answers a PredictionOut, a batch a BatchOut.
+RESPONSES: dict[int | str, Any] = {
+    200: {
+        "description": "A prediction (single) or a batch",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/PredictionOut"},
+                        {"$ref": "#/components/schemas/BatchOut"},
+                    ]
+                }
+            }
+        },
+    }
+}
 
 
 @bp.post("/classify")
@@ -21,21 +38,7 @@ bp = APIBlueprint("classify", __name__, url_prefix="/api/v1", tag="Classify")
     description='Send `{"text": …}` for one prediction or `{"texts": […]}` for a batch '
     "(up to TAGLOOP_MAX_BATCH). Every prediction is stored and gets an id for feedback. "
     "`?explain=true` adds the tokens that drove each decision with character offsets.",
-    responses={
-        200: {
-            "description": "A prediction (single) or a batch",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/PredictionOut"},
-                            {"$ref": "#/components/schemas/BatchOut"},
-                        ]
-                    }
-                }
-            },
-        }
-    },
+    responses=RESPONSES,
 )
 def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
     """Classify one text or a batch."""
@@ -47,5 +50,3 @@ def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
     return jsonify({"model_version": served.version, "predictions": results})
 
 
-# Registered so the OpenAPI document lists them even though the view returns a Response.
-_SCHEMAS = (PredictionOut, BatchOut)

@@ -32,6 +32,23 @@ CODES = {
 }
 
 
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "example": "validation_error"},
+                "message": {"type": "string", "example": "text: text is empty"},
+                "details": {"nullable": True},
+            },
+            "required": ["code", "message", "details"],
+        }
+    },
+    "required": ["error"],
+}
+
+
 class ApiError(HTTPError):
     """An error raised by a view: ``raise ApiError(409, "…", code="model_active")``."""
 
@@ -60,6 +77,8 @@ def _summarise(detail: Any) -> str:
             for key, value in node.items():
                 name = str(key) if key not in ("json", "query", "_schema") else ""
                 walk(f"{prefix}.{name}".strip(".") if name else prefix, value)
+        elif node == ["Invalid input type."] and not prefix:
+            parts.append("the request body must be a JSON object")
         elif isinstance(node, list) and node and all(isinstance(m, str) for m in node):
             parts.append(f"{prefix}: {node[0]}" if prefix else node[0])
         elif isinstance(node, list):
@@ -75,15 +94,17 @@ def init_app(app: APIFlask) -> None:
     def require_json() -> None:
         # Otherwise webargs silently reads a non-JSON body as no body at all.
         has_body = request.content_length or request.mimetype
-        if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
-            if request.path.startswith("/api/"):
-                got = request.mimetype or "no Content-Type"
-                raise ApiError(415, f"send the body as JSON with Content-Type: application/json (got {got})")
+        writes = request.method in ("POST", "PUT", "PATCH") and request.path.startswith("/api/")
+        if writes and has_body and not request.is_json:
+            got = request.mimetype or "no Content-Type"
+            raise ApiError(
+                415, f"send the body as JSON with Content-Type: application/json (got {got})"
+            )
 
     @app.error_processor
     def process(error: HTTPError) -> tuple[dict, int, Any]:
         code = error.extra_data.get("code") or None
-        message = error.message
+        message = error.message or ""
         details = error.detail or None
         if error.status_code == 422 and not code:
             message = _summarise(error.detail)
@@ -102,6 +123,10 @@ def init_app(app: APIFlask) -> None:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             allowed = ", ".join(m for m in exc.valid_methods if m not in ("HEAD", "OPTIONS"))
             message = f"{request.method} is not allowed at {request.path}: use {allowed}"
+        if status == 404 and request.path.startswith("/api/"):
+            message = f"no API endpoint at {request.path}"
+        if status == 429:
+            message = f"rate limit exceeded: {message}"
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             message = f"request body is larger than {limit:,} bytes"

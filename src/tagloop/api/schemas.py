@@ -14,6 +14,21 @@ def _limits() -> tuple[int, int]:
     return settings.max_text_length, settings.max_batch
 
 
+class Text(fields.String):
+    """A string that is valid Unicode: JSON's ``\\ud800`` escapes decode to lone surrogates,
+    which neither UTF-8 nor the database can store."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"not valid Unicode: a lone surrogate at position {exc.start}"
+            ) from exc
+        return text
+
+
 def check_text(value: str) -> None:
     if not value.strip():
         raise ValidationError("text is empty")
@@ -25,8 +40,8 @@ def check_text(value: str) -> None:
 
 
 class ClassifyIn(Schema):
-    text = fields.String(metadata={"description": "One text to classify."})
-    texts = fields.List(fields.String(), metadata={"description": "A batch of texts."})
+    text = Text(metadata={"description": "One text to classify."})
+    texts = fields.List(Text(), metadata={"description": "A batch of texts."})
 
     @validates("text")
     def _text(self, value: str, **_: Any) -> None:
@@ -34,7 +49,7 @@ class ClassifyIn(Schema):
 
     @validates("texts")
     def _texts(self, value: list[str], **_: Any) -> None:
-        _, max_batch = _limits()
+        max_batch = _limits()[1]
         if not value:
             raise ValidationError("texts is empty")
         if len(value) > max_batch:
@@ -46,7 +61,7 @@ class ClassifyIn(Schema):
             except ValidationError as exc:
                 errors[i] = exc.messages  # type: ignore[assignment]
         if errors:
-            raise ValidationError(errors)  # type: ignore[arg-type]
+            raise ValidationError(errors)
 
     @validates_schema
     def _one_of(self, data: dict[str, Any], **_: Any) -> None:
@@ -104,7 +119,7 @@ class BatchOut(Schema):
 
 
 class TaskIn(Schema):
-    title = fields.String(required=True)
+    title = Text(required=True)
 
     @validates("title")
     def _title(self, value: str, **_: Any) -> None:
@@ -146,13 +161,13 @@ class PredictionPage(Schema):
 
 
 class FeedbackIn(Schema):
-    label = fields.String(required=True, validate=validators.Length(min=1, max=200))
-    comment = fields.String(load_default="", validate=validators.Length(max=2000))
-    reviewer = fields.String(load_default="", validate=validators.Length(max=200))
+    label = Text(required=True, validate=validators.Length(min=1, max=200))
+    comment = Text(load_default="", validate=validators.Length(max=2000))
+    reviewer = Text(load_default="", validate=validators.Length(max=200))
 
 
 class ReasonIn(Schema):
-    reason = fields.String(load_default="", validate=validators.Length(max=1000))
+    reason = Text(load_default="", validate=validators.Length(max=1000))
 
 
 class ModelOut(Schema):
@@ -217,3 +232,38 @@ class InfoOut(Schema):
     label_names = fields.Dict(keys=fields.String(), values=fields.String())
     limits = fields.Dict()
     store_text = fields.Boolean()
+
+
+def register_response_schemas(spec: Any) -> Any:
+    """Finish the OpenAPI document.
+
+    Adds schemas that views reference by hand (classify's oneOf), and folds the copies
+    APIFlask makes when a schema is both nested and returned on its own ("ModelOut1") back
+    into one component, so generated clients get one type per schema.
+    """
+    for name, schema in (("PredictionOut", PredictionOut), ("BatchOut", BatchOut)):
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=schema)
+    schemas = spec.components.schemas
+    renames = {
+        f"#/components/schemas/{name}": f"#/components/schemas/{name.rstrip('0123456789')}"
+        for name in list(schemas)
+        if name[-1].isdigit() and name.rstrip("0123456789") in schemas
+    }
+    for ref in renames:
+        schemas.pop(ref.rsplit("/", 1)[1])
+    _rewrite_refs(spec._paths, renames)
+    _rewrite_refs(schemas, renames)
+    return spec
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref in renames:
+            node["$ref"] = renames[ref]
+        for value in node.values():
+            _rewrite_refs(value, renames)
+    elif isinstance(node, list):
+        for value in node:
+            _rewrite_refs(value, renames)

@@ -1,0 +1,67 @@
+import { expect, test } from '@playwright/test'
+import { HAM, SPAM, apiJson, classifyOnPage, screenshotBoth } from './helpers'
+
+interface Prediction {
+  id: number
+  label: string
+  feedback: { label: string; comment: string; agrees: boolean } | null
+}
+
+test('a typical spam SMS is shown as spam with the words that drove it highlighted', async ({ page }) => {
+  const result = await classifyOnPage(page, SPAM)
+  await expect(result.locator('[data-badge]').first()).toHaveText('spam')
+  const marks = result.getByTestId('highlighted-text').locator('mark.toward')
+  expect(await marks.count()).toBeGreaterThan(0)
+  await expect(marks.first()).toHaveAttribute('title', /toward spam/)
+  await expect(result.getByRole('heading', { name: 'Words that mattered most' })).toBeVisible()
+  await expect(result.getByRole('list', { name: 'Probability per class' }).locator('li')).toHaveCount(2)
+  await screenshotBoth(page, 'classify')
+})
+
+test('an everyday message is shown as not spam', async ({ page }) => {
+  const result = await classifyOnPage(page, HAM)
+  await expect(result.locator('[data-badge="ham"]')).toHaveText('not spam')
+  await expect(result.getByTestId('highlighted-text')).toHaveText(HAM)
+})
+
+test('feedback given on the page is stored by the server', async ({ page, request }) => {
+  const result = await classifyOnPage(page, `${HAM} tomorrow, ok?`)
+  const heading = await result.getByRole('heading', { name: 'Result' }).locator('..').textContent()
+  const id = Number(/prediction #(\d+)/.exec(heading ?? '')?.[1])
+  expect(id).toBeGreaterThan(0)
+
+  await result.getByTestId('feedback-no').click()
+  await result.getByRole('radio', { name: 'spam', exact: true }).check()
+  await result.getByLabel('Comment (optional)').fill('e2e says spam')
+  await result.getByTestId('feedback-submit').click()
+  await expect(result.getByTestId('feedback-saved')).toContainText('saved as')
+
+  const stored = await apiJson<Prediction>(request, `/api/v1/predictions/${id}`)
+  expect(stored.feedback).toMatchObject({ label: 'spam', comment: 'e2e says spam', agrees: stored.label === 'spam' })
+
+  // The recent list shows the same feedback state.
+  await expect(page.locator(`.recent [data-prediction-id="${id}"]`)).toContainText(/Corrected to spam|Confirmed as spam/)
+
+  // Thumbs up on the next one stores the predicted label.
+  const second = await classifyOnPage(page, SPAM)
+  const secondId = Number(/prediction #(\d+)/.exec((await second.textContent()) ?? '')?.[1])
+  await second.getByTestId('feedback-yes').click()
+  await expect(second.getByTestId('feedback-saved')).toHaveText('Thanks, confirmed.')
+  const confirmed = await apiJson<Prediction>(request, `/api/v1/predictions/${secondId}`)
+  expect(confirmed.feedback).toMatchObject({ label: confirmed.label, agrees: true })
+})
+
+test("a text over the length limit shows the API's error message", async ({ page, request }) => {
+  const info = await apiJson<{ limits: { max_text_length: number } }>(request, '/api/v1/info')
+  const tooLong = 'a'.repeat(info.limits.max_text_length + 1)
+  const direct = await request.post('/api/v1/classify', { data: { text: tooLong } })
+  expect(direct.status()).toBeGreaterThanOrEqual(400)
+  const { error } = (await direct.json()) as { error: { message: string } }
+
+  await page.goto('/')
+  await page.getByLabel('Message', { exact: true }).fill(tooLong)
+  await expect(page.getByText('(too long)')).toBeVisible()
+  await page.getByRole('button', { name: 'Classify', exact: true }).click()
+  const alert = page.getByRole('alert').filter({ hasText: 'Could not classify' })
+  await expect(alert).toContainText(error.message)
+})

@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect, type APIRequestContext, type Page } from '@playwright/test'
+import AxeBuilder from '@axe-core/playwright'
+
+export const ADMIN_TOKEN = process.env.TAGLOOP_E2E_ADMIN_TOKEN ?? 'test-token'
+export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts')
+export const SCREENSHOTS = join(ARTIFACTS, 'screenshots')
+
+export const SPAM =
+  'WINNER!! You have been selected to receive a £900 prize reward! To claim call 09061701461. Claim code KL341. Valid 12 hours only.'
+export const HAM = 'see you at the station at 6'
+
+export const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const
+export type ViewportName = keyof typeof VIEWPORTS
+
+/** Save `<name>-desktop.png` and `<name>-phone.png`, then go back to the desktop size. */
+export async function screenshotBoth(page: Page, name: string, prepare?: () => Promise<void>) {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(viewport)
+    await prepare?.()
+    await page.waitForTimeout(1000) // let charts (ResizeObserver + animation) settle after the resize
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true })
+  }
+  await page.setViewportSize(VIEWPORTS.desktop)
+}
+
+/** Serious and critical WCAG 2.1 A/AA violations on the page as it is now. */
+export async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }))
+}
+
+export async function expectNoSeriousViolations(page: Page, where: string) {
+  expect(await seriousViolations(page), `accessibility violations on ${where}`).toEqual([])
+}
+
+/** Classify `text` on the Classify page and wait for the result card. */
+export async function classifyOnPage(page: Page, text: string) {
+  await page.goto('/')
+  await page.getByLabel('Message', { exact: true }).fill(text)
+  await page.getByRole('button', { name: 'Classify', exact: true }).click()
+  const result = page.getByTestId('result')
+  await expect(result).toBeVisible()
+  return result
+}
+
+export async function apiJson<T>(request: APIRequestContext, path: string): Promise<T> {
+  const response = await request.get(path)
+  expect(response.ok(), `${path} answered ${response.status()}`).toBe(true)
+  return (await response.json()) as T
+}

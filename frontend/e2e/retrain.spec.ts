@@ -1,0 +1,47 @@
+import { expect, test } from '@playwright/test'
+import { ADMIN_TOKEN, apiJson, screenshotBoth } from './helpers'
+
+interface Model {
+  id: number
+  active: boolean
+}
+
+test('retrain from the Models page, compare the candidate and promote it', async ({ page, request }) => {
+  test.setTimeout(240_000)
+  const before = (await apiJson<{ items: Model[] }>(request, '/api/v1/models')).items
+  const active = before.find((m) => m.active)!
+
+  await page.goto('/models')
+  await page.getByTestId('retrain').click()
+  const tokenDialog = page.getByRole('dialog', { name: 'Admin token needed' })
+  await tokenDialog.getByLabel('Admin token').fill(ADMIN_TOKEN)
+  await tokenDialog.getByRole('button', { name: 'Continue' }).click()
+
+  const job = page.getByTestId('job')
+  await expect(job).toBeVisible()
+  await expect(job.getByRole('progressbar')).toBeVisible()
+  // Needs `tagloop worker` running beside the server.
+  await expect(job.locator('.status'), 'the job never started: is `tagloop worker` running?').not.toHaveText('queued', {
+    timeout: 60_000,
+  })
+  await expect(job.locator('.status')).toHaveText('succeeded', { timeout: 180_000 })
+  const comparison = page.getByTestId('comparison')
+  await expect(comparison).toBeVisible()
+  await expect(comparison.getByRole('table').first()).toContainText('Accuracy')
+  await expect(comparison.locator('table.matrix')).toHaveCount(2)
+  await screenshotBoth(page, 'retrain')
+
+  const promote = page.getByTestId('promote')
+  const candidate = Number((await promote.textContent())?.match(/#(\d+)/)?.[1])
+  expect(candidate).toBeGreaterThan(active.id)
+  await promote.click()
+  await expect(page.getByText(`Model #${candidate} is now active.`)).toBeVisible()
+  expect((await apiJson<{ items: Model[] }>(request, '/api/v1/models')).items.find((m) => m.active)?.id).toBe(candidate)
+
+  // Leave the server as it was for the other specs.
+  const back = await request.post('/api/v1/models/rollback', {
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    data: { reason: 'e2e: undo promote' },
+  })
+  expect(back.ok()).toBe(true)
+})

@@ -1,0 +1,48 @@
+/** Activate / roll back a model with the admin token, with busy, error and notice refs. */
+import { ref } from 'vue'
+import { activateModel, rollbackModel } from '@/api/endpoints'
+import { errorMessage } from '@/api/client'
+import type { ActivationResult } from '@/api/types'
+import { useAdminToken } from './useAdminToken'
+import { useInfo } from './useInfo'
+
+export function useModelActions() {
+  const { withAdmin } = useAdminToken()
+  const { reload } = useInfo()
+  const busy = ref(false)
+  const error = ref<string | null>(null)
+  const notice = ref<string | null>(null)
+
+  async function perform(action: (token: string) => Promise<ActivationResult>, done: (r: ActivationResult) => string) {
+    busy.value = true
+    error.value = null
+    notice.value = null
+    try {
+      const result = await withAdmin(action)
+      if (result) {
+        notice.value = done(result)
+        void reload()
+      }
+      return result
+    } catch (e) {
+      error.value = errorMessage(e)
+      return null
+    } finally {
+      busy.value = false
+    }
+  }
+
+  const activate = (id: number, reason?: string) =>
+    perform(
+      (token) => activateModel(id, token, reason),
+      (r) => `Model #${r.active_model.id} is now active.`,
+    )
+
+  const rollback = (reason?: string) =>
+    perform(
+      (token) => rollbackModel(token, reason),
+      (r) => `Rolled back: model #${r.active_model.id} is active again.`,
+    )
+
+  return { busy, error, notice, activate, rollback }
+}
