@@ -10,12 +10,12 @@ from tagloop.store import Store
 
 
 def settings() -> Settings:
-    return current_app.extensions["tagloop.settings"]  # type: ignore[no-any-return]
+    return current_app.extensions["tagloop.settings"]
 
 
 def store() -> Store:
-    return current_app.extensions["tagloop.store"]  # type: ignore[no-any-return]
+    return current_app.extensions["tagloop.store"]
 
 
 def registry() -> Registry:
-    return current_app.extensions["tagloop.registry"]  # type: ignore[no-any-return]
+    return current_app.extensions["tagloop.registry"]

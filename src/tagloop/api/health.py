@@ -44,7 +44,7 @@ def readyz() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/metrics")
-@bp.doc(summary="Prometheus metrics", responses={200: {"description": "text format"}})
+@bp.doc(summary="Prometheus metrics", responses={200: "text format"})
 def metrics() -> Response:
     """Requests and latency by endpoint and status, predictions by label, model version."""
     return metrics_response()

@@ -15,7 +15,7 @@ from tagloop.ml.registry import Conflict, NotFound, describe
 from tagloop.store.models import Activation
 
 bp = APIBlueprint("models", __name__, url_prefix="/api/v1", tag="Models")
-ADMIN = {"security": "AdminToken"}
+ADMIN: dict[str, Any] = {"security": "AdminToken"}
 MAX_ID = 2**31 - 1  # model_versions.id is a 32-bit INTEGER; larger ids make the driver raise
 
 

@@ -18,9 +18,11 @@ from tagloop.api.clients import client_id
 from tagloop.api.context import settings, store
 from tagloop.api.errors import ApiError
 from tagloop.api.serving import Served, holder
-from tagloop.store.models import Client, Prediction, utcnow
+from tagloop.store.models import Prediction, utcnow
 
 _INSERT = insert(Prediction).returning(Prediction.id)
+# A batch is one INSERT … RETURNING; the ids must come back in the order of the texts.
+_INSERT_MANY = insert(Prediction).returning(Prediction.id, sort_by_parameter_order=True)
 
 
 def served_model() -> Served:
@@ -45,7 +47,7 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
     best = proba.argmax(axis=1)
     now = utcnow()
     keep_text = settings().store_text
-    cid, new_client = client_id()
+    cid, _ = client_id()
     rows = []
     for text, p, k in zip(texts, proba.tolist(), best.tolist(), strict=True):
         rows.append(
@@ -61,13 +63,18 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
                 "source": source,
             }
         )
+    # No clients row: nothing reads it, and a caller without cookies (curl, scripts) would
+    # add one per request. The id on each prediction is what "my results" needs.
     with store().engine.begin() as conn:
-        if new_client:
-            conn.execute(insert(Client).values(id=cid, created_at=now))
         if len(rows) == 1:
             ids = [conn.execute(_INSERT, rows[0]).scalar_one()]
+        elif conn.dialect.name == "sqlite":
+            # SQLAlchemy cannot batch an ordered RETURNING on SQLite and would run one
+            # INSERT per row. Under this transaction's write lock SQLite gives the rows of
+            # a multi-row INSERT increasing ids in VALUES order, so sorted ids are in order.
+            ids = sorted(conn.scalars(_INSERT, rows))
         else:
-            ids = list(conn.scalars(_INSERT, rows, sort_by_parameter_order=True))
+            ids = list(conn.scalars(_INSERT_MANY, rows))
     observability.count_predictions(row["label"] for row in rows)
     results = []
     for row, pid, text in zip(rows, ids, texts, strict=True):

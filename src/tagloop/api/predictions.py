@@ -27,6 +27,7 @@ from tagloop.store.models import Feedback, Prediction, utcnow
 
 bp = APIBlueprint("predictions", __name__, url_prefix="/api/v1", tag="Predictions")
 EXPORT_LIMIT = 100_000
+CSV_RESPONSE: dict[int | str, Any] = {200: {"description": "CSV", "content": {"text/csv": {}}}}
 
 
 def serialize(p: Prediction) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def serialize(p: Prediction) -> dict[str, Any]:
     }
 
 
-def filtered(query: dict[str, Any]) -> Select[tuple[Prediction]]:
+def filtered(query: dict[str, Any]) -> Select[Any]:
     stmt = select(Prediction)
     if query.get("mine"):
         cid, new = client_id()
@@ -120,7 +121,7 @@ def list_predictions(query: dict[str, Any]) -> dict[str, Any]:
 @bp.input(PredictionQuery, location="query", arg_name="query")
 @bp.doc(
     summary="Export the filtered predictions as CSV",
-    responses={200: {"description": "CSV", "content": {"text/csv": {}}}},
+    responses=CSV_RESPONSE,
 )
 def export_predictions(query: dict[str, Any]) -> Response:
     """CSV of the predictions matching the same filters as the list (up to 100,000 rows)."""
@@ -170,7 +171,7 @@ def _get(session: Any, prediction_id: int) -> Prediction:
     row = session.get(Prediction, prediction_id) if prediction_id < 2**63 else None
     if row is None:
         raise ApiError(404, f"prediction {prediction_id} does not exist")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def detail(session: Any, row: Prediction) -> dict[str, Any]:

@@ -87,4 +87,4 @@ def init_app(app: Flask, registry: Registry, settings: Settings) -> None:
 
 
 def holder() -> ModelHolder:
-    return current_app.extensions["tagloop.models"]  # type: ignore[no-any-return]
+    return current_app.extensions["tagloop.models"]

@@ -37,7 +37,7 @@ def stats(query: dict[str, Any]) -> dict[str, Any]:
     agreed = cast(Prediction.feedback_label == Prediction.label, Integer)
     has_feedback = Prediction.feedback_label.is_not(None)
     # Confidence of the top class is at least 1/k; bin the whole [0, 1] range.
-    bucket = func.min(cast(Prediction.confidence * BINS, Integer), BINS - 1)
+    bucket: Any = func.min(cast(Prediction.confidence * BINS, Integer), BINS - 1)
     if engine.dialect.name != "sqlite":
         bucket = func.least(cast(func.floor(Prediction.confidence * BINS), Integer), BINS - 1)
 
@@ -65,7 +65,7 @@ def stats(query: dict[str, Any]) -> dict[str, Any]:
             .group_by(fday)
             .order_by(fday)
         ).all()
-        histogram = dict(
+        histogram: dict[Any, int] = dict(
             conn.execute(select(bucket, func.count()).where(recent).group_by(bucket)).all()
         )
 

@@ -87,10 +87,10 @@ def _child_exit(_server: Any, worker: Any) -> None:
 )
 @click.option(
     "--threads",
-    default=1,
+    default=4,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Threads per worker.",
+    help="Threads per worker: 1 runs sync workers, more runs gthread (see docs/benchmarks.md).",
 )
 @pass_app
 def serve(app: App, host: str | None, port: int | None, workers: int | None, threads: int) -> None:

@@ -1,0 +1,152 @@
+"""What operators and client generators use: health, readiness, metrics, OpenAPI, docs."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine
+
+from tagloop import create_app
+from tests.api.helpers import SPAM
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """SQLite only: nothing here depends on the database (the other API tests run on both)."""
+    return f"sqlite:///{tmp_path / 'tagloop.db'}"
+
+
+def metric_samples(text: str) -> dict[tuple[str, tuple], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_with_a_model_and_a_database(client, active_version):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "model": f"version {active_version}"},
+    }
+
+
+def test_readyz_is_503_without_a_model(settings):
+    app = create_app(settings)
+    try:
+        response = app.test_client().get("/readyz")
+        assert response.status_code == 503
+        body = response.get_json()
+        assert body["status"] == "not ready"
+        assert body["checks"]["database"] == "ok"
+        assert body["checks"]["model"] == "none active"
+    finally:
+        app.extensions["tagloop.store"].close()
+
+
+def test_readyz_is_503_when_the_database_is_gone(app, client):
+    client.get("/readyz")  # the model is loaded
+    store = app.extensions["tagloop.store"]
+    store.engine.dispose()
+    store.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["checks"]["database"].startswith("error: ")
+    assert body["checks"]["model"].startswith("version ")
+
+
+def test_metrics_are_prometheus_text(client, active_version):
+    client.post("/api/v1/classify", json={"text": SPAM})
+    client.post("/api/v1/classify", json={"text": ""})
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].count("charset") == 1
+    assert response.mimetype == "text/plain"
+    samples = metric_samples(response.get_data(as_text=True))
+    ok = ("endpoint", "/api/v1/classify"), ("method", "POST"), ("status", "200")
+    bad = ("endpoint", "/api/v1/classify"), ("method", "POST"), ("status", "422")
+    assert samples[("tagloop_http_requests_total", ok)] >= 1
+    assert samples[("tagloop_http_requests_total", bad)] >= 1
+    latency = ("endpoint", "/api/v1/classify"), ("le", "+Inf"), ("method", "POST")
+    assert samples[("tagloop_http_request_duration_seconds_bucket", latency)] >= 2
+    assert samples[("tagloop_predictions_total", (("label", "spam"),))] >= 1
+    assert samples[("tagloop_active_model_version", ())] == active_version
+    assert ("tagloop_feedback_total", ()) in samples
+
+
+def test_info_names_the_model_labels_and_limits(client, active_version):
+    body = client.get("/api/v1/info").get_json()
+    assert body["active_model"] == {
+        "id": active_version,
+        "backend": "sklearn",
+        "labels": ["ham", "spam"],
+    }
+    assert body["labels"] == ["ham", "spam"]
+    assert body["label_names"] == {"ham": "not spam"}
+    assert body["limits"] == {"max_text_length": 10_000, "max_batch": 1_000}
+    assert body["store_text"] is True
+
+
+def test_openapi_document_lists_every_endpoint(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    expected = {
+        "/api/task": {"post"},
+        "/api/tasks": {"get"},
+        "/api/v1/classify": {"post"},
+        "/api/v1/predictions": {"get"},
+        "/api/v1/predictions/{prediction_id}": {"get"},
+        "/api/v1/predictions/{prediction_id}/feedback": {"post"},
+        "/api/v1/models": {"get"},
+        "/api/v1/models/{model_id}": {"get"},
+        "/api/v1/models/{model_id}/activate": {"post"},
+        "/api/v1/models/rollback": {"post"},
+        "/api/v1/stats": {"get"},
+        "/healthz": {"get"},
+        "/readyz": {"get"},
+        "/metrics": {"get"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), path
+    assert "/" not in paths and "/{path}" not in paths
+    classify = paths["/api/v1/classify"]["post"]
+    schema = classify["requestBody"]["content"]["application/json"]["schema"]
+    assert "ClassifyIn" in schema.get("$ref", "")
+    assert "AdminToken" in spec["components"]["securitySchemes"]
+    assert paths["/api/v1/models/rollback"]["post"]["security"] == [{"AdminToken": []}]
+
+
+def test_interactive_docs(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "/api/openapi.json" in response.get_data(as_text=True)
+
+
+def test_unknown_api_path_is_a_json_404_but_other_paths_get_the_web_app(client):
+    api = client.get("/api/v1/nothing-here")
+    assert api.status_code == 404 and api.is_json
+    with client.get("/models/3") as page:  # closes the streamed index.html
+        assert page.status_code == 200 and page.mimetype == "text/html"
+
+
+def test_request_metrics_use_the_route_not_the_url(client):
+    client.get("/api/v1/predictions/12345")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'endpoint="/api/v1/predictions/<int:prediction_id>"' in text
+    assert "/api/v1/predictions/12345" not in text

@@ -1,0 +1,134 @@
+"""Security settings: the admin token check, the secret key, CORS, limits, rate limiting."""
+
+from __future__ import annotations
+
+import hmac
+import stat
+from dataclasses import replace
+
+import pytest
+
+from tagloop import create_app
+from tagloop.secrets import load_secret_key
+from tests.api.helpers import HAM, error_of
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """SQLite only: nothing here depends on the database (the other API tests run on both)."""
+    return f"sqlite:///{tmp_path / 'tagloop.db'}"
+
+
+@pytest.fixture
+def make_app(settings, active_version):  # type: ignore[no-untyped-def]
+    """Build an app with some settings changed; closed at the end of the test."""
+    apps = []
+
+    def make(**changes):  # type: ignore[no-untyped-def]
+        app = create_app(replace(settings, **changes))
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["tagloop.store"].close()
+
+
+def test_admin_token_is_compared_in_constant_time(client, admin_headers, monkeypatch):
+    calls = []
+    original = hmac.compare_digest
+
+    def compare(a, b):  # type: ignore[no-untyped-def]
+        calls.append((a, b))
+        return original(a, b)
+
+    monkeypatch.setattr("tagloop.api.auth.hmac.compare_digest", compare)
+    client.post("/api/v1/models/rollback", headers={"Authorization": "Bearer guess"})
+    client.post("/api/v1/models/rollback", headers=admin_headers)
+    assert calls == [(b"guess", b"test-admin-token"), (b"test-admin-token", b"test-admin-token")]
+
+
+def test_secret_key_is_generated_once_with_owner_only_permissions(settings):
+    settings.secret_key = ""
+    first = load_secret_key(settings)
+    path = settings.home / "secret_key"
+    assert len(first) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_secret_key(settings) == first
+
+
+def test_secret_key_from_the_environment_wins(settings):
+    settings.secret_key = "from-env"
+    assert load_secret_key(settings) == "from-env"
+    assert not (settings.home / "secret_key").exists()
+
+
+def test_app_uses_the_generated_secret_key(make_app, settings):
+    app = make_app(secret_key="")
+    assert app.config["SECRET_KEY"] == (settings.home / "secret_key").read_text().strip()
+
+
+def test_cors_only_for_configured_origins(make_app):
+    client = make_app(cors_origins=["https://tagloop.example"]).test_client()
+    allowed = client.options(
+        "/api/v1/classify",
+        headers={"Origin": "https://tagloop.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert allowed.headers.get("Access-Control-Allow-Origin") == "https://tagloop.example"
+    assert allowed.headers.get("Access-Control-Allow-Credentials") == "true"
+    other = client.get("/api/v1/info", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_no_cors_headers_without_configured_origins(client):
+    response = client.get("/api/v1/info", headers={"Origin": "https://tagloop.example"})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_rate_limit_per_client(make_app, count_rows):
+    client = make_app(rate_limit="3 per minute").test_client()
+    statuses = [client.post("/api/v1/classify", json={"text": HAM}).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+
+    refused = client.post("/api/v1/classify", json={"text": HAM})
+    error = error_of(refused)
+    assert error["code"] == "rate_limited"
+    assert "rate limit" in error["message"] and "3 per 1 minute" in error["message"]
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.headers["X-RateLimit-Limit"] == "3"
+    assert count_rows() == 3
+    # Health checks and metrics are never limited; another client has its own budget.
+    assert all(client.get("/healthz").status_code == 200 for _ in range(5))
+    other = client.post(
+        "/api/v1/classify", json={"text": HAM}, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+    )
+    assert other.status_code == 200
+
+
+def test_configured_limits_apply(make_app):
+    client = make_app(max_text_length=20, max_batch=2, max_body_bytes=2000).test_client()
+    assert client.post("/api/v1/classify", json={"text": "a" * 20}).status_code == 200
+    too_long = client.post("/api/v1/classify", json={"text": "a" * 21})
+    assert "longer than 20 characters" in error_of(too_long)["message"]
+    too_many = client.post("/api/v1/classify", json={"texts": ["a", "b", "c"]})
+    assert "the limit is 2" in error_of(too_many)["message"]
+    too_big = client.post("/api/v1/classify", data="x" * 2001, content_type="application/json")
+    assert too_big.status_code == 413
+    assert "2,000 bytes" in error_of(too_big)["message"]
+
+
+def test_unexpected_errors_are_a_generic_500(make_app, monkeypatch):
+    app = make_app()
+    monkeypatch.setattr(
+        "tagloop.api.stats.utcnow", lambda: (_ for _ in ()).throw(RuntimeError("secret detail"))
+    )
+    response = app.test_client().get("/api/v1/stats")
+    assert response.status_code == 500
+    assert error_of(response) == {
+        "code": "internal_error",
+        "message": "internal server error",
+        "details": None,
+    }
+    assert "secret detail" not in response.get_data(as_text=True)

@@ -1,0 +1,73 @@
+"""``GET /api/v1/stats``: counts per day and label, feedback volume and agreement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+
+from tagloop.store.models import Prediction, utcnow
+from tests.api.helpers import HAM, HAM_2, SPAM, SPAM_2, error_of
+
+
+def test_empty_database(client):
+    body = client.get("/api/v1/stats").get_json()
+    assert body["total_predictions"] == 0
+    assert body["feedback_count"] == 0
+    assert body["agreement_rate"] is None
+    assert body["per_day"] == [] and body["per_model"] == []
+    assert body["confidence_histogram"]["counts"] == [0] * 10
+
+
+def test_counts_feedback_and_agreement(app, client, active_version):
+    body = client.post("/api/v1/classify", json={"texts": [SPAM, SPAM_2, HAM, HAM_2]}).get_json()
+    ids = [p["id"] for p in body["predictions"]]
+    client.post(f"/api/v1/predictions/{ids[0]}/feedback", json={"label": "spam"})  # agrees
+    client.post(f"/api/v1/predictions/{ids[2]}/feedback", json={"label": "spam"})  # disagrees
+    client.post(f"/api/v1/predictions/{ids[3]}/feedback", json={"label": "spam"})
+    client.post(f"/api/v1/predictions/{ids[3]}/feedback", json={"label": "ham"})  # changed: agrees
+
+    response = client.get("/api/v1/stats")
+
+    assert response.status_code == 200
+    stats = response.get_json()
+    today = utcnow().strftime("%Y-%m-%d")
+    assert stats["days"] == 30
+    assert stats["total_predictions"] == 4
+    assert stats["feedback_count"] == 3
+    assert stats["agreement_rate"] == 2 / 3
+    assert sorted((d["date"], d["label"], d["count"]) for d in stats["per_day"]) == [
+        (today, "ham", 2),
+        (today, "spam", 2),
+    ]
+    assert stats["per_model"] == [
+        {"model_version": active_version, "predictions": 4, "feedback": 3, "agreement_rate": 2 / 3}
+    ]
+    assert stats["feedback_per_day"] == [{"date": today, "count": 3, "agreed": 2}]
+    histogram = stats["confidence_histogram"]
+    assert len(histogram["edges"]) == 11 and sum(histogram["counts"]) == 4
+    assert sum(histogram["counts"][:5]) == 0  # the top class of two has confidence >= 0.5
+
+
+def test_days_limits_the_window(app, client):
+    ids = [
+        p["id"]
+        for p in client.post("/api/v1/classify", json={"texts": [SPAM, HAM]}).get_json()[
+            "predictions"
+        ]
+    ]
+    with app.extensions["tagloop.store"].engine.begin() as conn:
+        conn.execute(
+            update(Prediction)
+            .where(Prediction.id == ids[0])
+            .values(created_at=datetime(2001, 1, 1))
+        )
+    assert client.get("/api/v1/stats?days=7").get_json()["total_predictions"] == 1
+    assert client.get("/api/v1/stats?days=3650").get_json()["total_predictions"] == 1
+    assert client.get("/api/v1/stats?days=1").get_json()["per_day"][0]["label"] == "ham"
+
+
+def test_bad_days_is_refused(client):
+    response = client.get("/api/v1/stats?days=0")
+    assert response.status_code == 422
+    assert "days" in error_of(response)["message"]

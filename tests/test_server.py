@@ -1,0 +1,287 @@
+"""``tagloop serve``: a real gunicorn with two workers, over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.script import ScriptDirectory
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, inspect, text
+
+from tagloop.store.db import MIGRATIONS
+from tests.api.helpers import HAM, HAM_2, SPAM, SPAM_2
+from tests.conftest import ADMIN_TOKEN
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("server")]
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Any
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        opener: Any = None,
+        raw: bytes | None = None,
+    ) -> Reply:
+        data = (
+            raw
+            if raw is not None
+            else (json.dumps(payload).encode() if payload is not None else None)
+        )
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with (opener or urllib.request.build_opener()).open(req, timeout=30) as resp:
+                return Reply(resp.status, resp.headers, resp.read())
+        except urllib.error.HTTPError as err:
+            return Reply(err.code, err.headers, err.read())
+
+    def wait(self, path: str, status: int = 200, timeout: float = START_TIMEOUT) -> Reply:
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"server exited with {self.process.returncode}:\n{self.log.read_text()}"
+                )
+            try:
+                last = self.request("GET", path)
+                if last.status == status:
+                    return last  # type: ignore[no-any-return]
+            except OSError as exc:
+                last = exc
+            time.sleep(0.1)
+        pytest.fail(
+            f"{path} did not answer {status} in {timeout}s (last: {last}):\n{self.log.read_text()}"
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+
+    def wait_stopped(self) -> None:
+        if self.process.returncode is None:
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, database_url: str) -> Iterator[Any]:
+    """Start ``tagloop serve --workers 2`` on a free port; every server is stopped at the end."""
+    servers: list[Server] = []
+
+    def start(home: Path, *, workers: int = 2, **env: str) -> Server:
+        port = free_port()
+        environ = {
+            k: v for k, v in os.environ.items() if not k.startswith(("TAGLOOP_", "PROMETHEUS_"))
+        }
+        environ.update(
+            TAGLOOP_HOME=str(home),
+            TAGLOOP_DATABASE_URL=database_url,
+            TAGLOOP_ADMIN_TOKEN=ADMIN_TOKEN,
+            TAGLOOP_RATE_LIMIT="",
+            TAGLOOP_MODEL_POLL_SECONDS="0.2",
+            TAGLOOP_LOG_LEVEL="warning",
+            **env,
+        )
+        log = tmp_path / f"server-{port}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "tagloop",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, env=environ, stdout=out, stderr=subprocess.STDOUT)
+        server = Server(process, f"http://127.0.0.1:{port}", log)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+    for server in servers:
+        server.wait_stopped()
+
+
+def metric_values(text_format: str) -> dict[tuple[str, tuple], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text_format)
+        for s in family.samples
+    }
+
+
+def test_two_servers_start_at_once_on_a_fresh_database_and_pick_up_a_new_model(
+    start_server, settings, database_url, trained
+):
+    # Two masters and four workers migrate the same empty database at the same moment.
+    homes = [settings.home / "a", settings.home / "b"]
+    servers = [start_server(home) for home in homes]
+    for server in servers:
+        server.wait("/healthz")
+        ready = server.wait("/readyz", status=503)
+        assert ready.json()["checks"] == {"database": "ok", "model": "none active"}
+        refused = server.request("POST", "/api/v1/classify", {"text": HAM})
+        assert refused.status == 503 and refused.json()["error"]["code"] == "no_active_model"
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            assert versions.all() == [ScriptDirectory(str(MIGRATIONS)).get_current_head()]
+        assert {"predictions", "feedback", "model_versions", "activations"} <= set(
+            inspect(engine).get_table_names()
+        )
+    finally:
+        engine.dispose()
+
+    # Train into server a's home and activate: both servers' workers swap it in by polling.
+    from tagloop.ml.registry import Registry
+    from tagloop.store import Store
+
+    store = Store.open(settings.__class__(home=homes[0], database_url=database_url))
+    try:
+        registry = Registry(store, homes[0])
+        version = registry.register(trained.model, **trained.registry_metadata()).id
+        registry.activate(version, actor="test")
+    finally:
+        store.close()
+    first = servers[0]
+    first.wait("/readyz", status=200, timeout=20)
+    # /readyz came from one worker; the other may need another poll. Until both serve the
+    # new version a request may only be refused as "no model yet", never fail otherwise.
+    deadline, in_a_row = time.monotonic() + 20, 0
+    while in_a_row < 8 and time.monotonic() < deadline:
+        reply = first.request("POST", "/api/v1/classify", {"text": SPAM})
+        if reply.status == 503:
+            assert reply.json()["error"]["code"] == "no_active_model"
+            in_a_row = 0
+            continue
+        assert (reply.json()["label"], reply.json()["model_version"]) == ("spam", version)
+        in_a_row += 1
+    assert in_a_row == 8
+    # Server b has no artifact in its home: it keeps answering 503 and says why.
+    not_ready = servers[1].request("GET", "/readyz")
+    assert not_ready.status == 503
+    assert "missing" in not_ready.json()["checks"]["model"]
+
+
+def test_tutorial_cookies_and_metrics_across_workers(start_server, settings, active_version):
+    server = start_server(settings.home)
+    server.wait("/readyz")
+
+    # The tutorial's page, as a browser: its cookie ties the results to it across workers.
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    for title in (SPAM, HAM, HAM_2):
+        reply = server.request("POST", "/api/task", {"title": title}, opener=browser)
+        assert reply.status == 200
+        assert reply.json()["result"]["title"] == title
+    tasks = server.request("GET", "/api/tasks", opener=browser).json()
+    assert tasks == [
+        {"title": HAM_2, "tag": "ham"},
+        {"title": HAM, "tag": "ham"},
+        {"title": SPAM, "tag": "spam"},
+    ]
+    stranger = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    assert server.request("GET", "/api/tasks", opener=stranger).json() == []
+
+    # Classify N texts on fresh connections (spread over both workers), then add up metrics.
+    texts = [SPAM, SPAM_2, HAM, HAM_2] * 10
+    for t in texts:
+        assert server.request("POST", "/api/v1/classify", {"text": t}).status == 200
+    batch = server.request("POST", "/api/v1/classify", {"texts": [SPAM, HAM, HAM_2]})
+    assert batch.status == 200
+    bad = server.request("POST", "/api/v1/classify", raw=b'{"text": ')
+    assert bad.status == 400 and "not valid JSON" in bad.json()["error"]["message"]
+
+    files = list((settings.home / "prometheus").glob("counter_*.db"))
+    assert len(files) >= 2, "both workers should have answered requests"
+    metrics = server.request("GET", "/metrics")
+    assert metrics.status == 200
+    assert metrics.headers["Content-Type"].startswith("text/plain")
+    values = metric_values(metrics.body.decode())
+    spam = values[("tagloop_predictions_total", (("label", "spam"),))]
+    ham = values[("tagloop_predictions_total", (("label", "ham"),))]
+    assert (spam, ham) == (1 + 20 + 1, 2 + 20 + 2)
+    ok = (("endpoint", "/api/v1/classify"), ("method", "POST"), ("status", "200"))
+    assert values[("tagloop_http_requests_total", ok)] == len(texts) + 1
+    assert values[("tagloop_http_requests_total", (*ok[:2], ("status", "400")))] == 1
+    count = (("endpoint", "/api/v1/classify"), ("method", "POST"))
+    assert values[("tagloop_http_request_duration_seconds_count", count)] == len(texts) + 2
+    assert values[("tagloop_active_model_version", ())] == active_version
+
+    # Every 2xx prediction is a stored row.
+    engine = create_engine(settings.db_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            assert (
+                conn.execute(text("SELECT count(*) FROM predictions")).scalar()
+                == 3 + len(texts) + 3
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # nothing here is in the DB
+def test_limits_and_errors_over_http(start_server, settings, active_version):
+    server = start_server(settings.home, workers=1, TAGLOOP_MAX_BODY_BYTES="1000")
+    server.wait("/readyz")
+    too_big = server.request("POST", "/api/v1/classify", {"text": "a" * 2000})
+    assert too_big.status == 413
+    assert "1,000 bytes" in too_big.json()["error"]["message"]
+    wrong_method = server.request("GET", "/api/v1/classify")
+    assert wrong_method.status == 405
+    assert "POST" in wrong_method.headers["Allow"] and "GET" not in wrong_method.headers["Allow"]
+    unknown = server.request("GET", "/api/v1/predictions/123456")
+    assert unknown.status == 404 and unknown.json()["error"]["code"] == "not_found"
+    docs = server.request("GET", "/api/docs")
+    assert docs.status == 200 and b"/api/openapi.json" in docs.body
+    key = settings.home / "secret_key"
+    assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
