@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIFlask
 
 from tagloop import __version__
-from tagloop.api import clients, errors, limits, observability, schemas, serving, web
+from tagloop.api import clients, errors, jsonio, limits, observability, schemas, serving, web
 from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
 from tagloop.api.jobs import bp as jobs_bp
@@ -20,6 +20,7 @@ from tagloop.config import Settings
 from tagloop.ml.registry import Registry
 from tagloop.secrets import load_secret_key
 from tagloop.store import Store
+from tagloop.store.writer import PredictionWriter
 
 BLUEPRINTS = (
     health_bp,
@@ -59,12 +60,13 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         SPEC_PROCESSOR_PASS_OBJECT=True,
     )
     app.spec_processor(schemas.register_response_schemas)
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in schema order
+    jsonio.init_app(app)  # keeps fields in schema order, as orjson does not sort
     app.extensions["tagloop.settings"] = settings
     store = Store.open(settings)
     registry = Registry(store, settings.home)
     app.extensions["tagloop.store"] = store
     app.extensions["tagloop.registry"] = registry
+    app.extensions["tagloop.writer"] = PredictionWriter(store.engine)
 
     errors.init_app(app)
     clients.init_app(app)

@@ -48,5 +48,3 @@ def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
         return jsonify(results[0])
     served, results = run(body["texts"], source="batch", explain=explain)
     return jsonify({"model_version": served.version, "predictions": results})
-
-

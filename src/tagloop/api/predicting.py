@@ -1,7 +1,7 @@
 """Classify texts with the served model and store each prediction in the same request.
 
-This is the hot path: one Core INSERT … RETURNING per request (also for batches), no ORM
-objects, and the fast single-text route of the backend.
+This is the hot path: one INSERT … RETURNING per request (also for batches) through the
+driver (see store/writer.py), no ORM objects, and the fast single-text route of the backend.
 """
 
 from __future__ import annotations
@@ -11,18 +11,19 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
+from flask import current_app
 
 from tagloop.api import observability
 from tagloop.api.clients import client_id
-from tagloop.api.context import settings, store
+from tagloop.api.context import settings
 from tagloop.api.errors import ApiError
 from tagloop.api.serving import Served, holder
-from tagloop.store.models import Prediction, utcnow
+from tagloop.store.models import utcnow
+from tagloop.store.writer import PredictionWriter
 
-_INSERT = insert(Prediction).returning(Prediction.id)
-# A batch is one INSERT … RETURNING; the ids must come back in the order of the texts.
-_INSERT_MANY = insert(Prediction).returning(Prediction.id, sort_by_parameter_order=True)
+
+def writer() -> PredictionWriter:
+    return current_app.extensions["tagloop.writer"]  # type: ignore[no-any-return]
 
 
 def served_model() -> Served:
@@ -65,16 +66,7 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
         )
     # No clients row: nothing reads it, and a caller without cookies (curl, scripts) would
     # add one per request. The id on each prediction is what "my results" needs.
-    with store().engine.begin() as conn:
-        if len(rows) == 1:
-            ids = [conn.execute(_INSERT, rows[0]).scalar_one()]
-        elif conn.dialect.name == "sqlite":
-            # SQLAlchemy cannot batch an ordered RETURNING on SQLite and would run one
-            # INSERT per row. Under this transaction's write lock SQLite gives the rows of
-            # a multi-row INSERT increasing ids in VALUES order, so sorted ids are in order.
-            ids = sorted(conn.scalars(_INSERT, rows))
-        else:
-            ids = list(conn.scalars(_INSERT_MANY, rows))
+    ids = writer().insert(rows)
     observability.count_predictions(row["label"] for row in rows)
     results = []
     for row, pid, text in zip(rows, ids, texts, strict=True):

@@ -59,4 +59,3 @@ def init_app(app: APIFlask) -> None:
             response.cache_control.no_cache = True
             return response
         return Response(NOT_BUILT, mimetype="text/html")
-

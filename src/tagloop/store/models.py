@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -75,9 +75,17 @@ class Client(Base):
 
 class Prediction(Base):
     __tablename__ = "predictions"
+    # Every index costs each stored prediction a B-tree write, and this table takes one
+    # insert per classify call, so it keeps only what the API's lookups need: recent
+    # results per client, time windows, and the (few) rows that have feedback.
     __table_args__ = (
         Index("ix_predictions_client_id_id", "client_id", "id"),
-        Index("ix_predictions_model_version_created_at", "model_version", "created_at"),
+        Index(
+            "ix_predictions_feedback_label",
+            "feedback_label",
+            sqlite_where=text("feedback_label IS NOT NULL"),
+            postgresql_where=text("feedback_label IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -85,14 +93,14 @@ class Prediction(Base):
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     model_version: Mapped[int] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)  # None when only hashed
-    text_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    label: Mapped[str] = mapped_column(String(200), index=True)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
     confidence: Mapped[float] = mapped_column(Float)
     probabilities: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(16), default="api")
     # The current feedback, kept beside the prediction so lists filter without a join;
     # every change is also in the feedback table.
-    feedback_label: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    feedback_label: Mapped[str | None] = mapped_column(String(200), nullable=True)
     feedback_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
