@@ -15,7 +15,11 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 def walk(command: click.Command, path: list[str]) -> list[tuple[str, str]]:
     # A fixed width, so the page does not depend on the terminal it was made in.
     ctx = click.Context(
-        command, info_name=" ".join(path), terminal_width=88, max_content_width=88
+        command,
+        info_name=" ".join(path),
+        terminal_width=88,
+        max_content_width=88,
+        help_option_names=["-h", "--help"],
     )
     pages = [(" ".join(path), command.get_help(ctx))]
     if isinstance(command, click.Group):

@@ -1,69 +1,103 @@
-/** One function per endpoint of the tagloop API; views and composables call these, never fetch. */
-import { API_BASE, get, post, toQueryString, type Query } from './client'
+/**
+ * One function per endpoint of the tagloop API; views and composables call these, never fetch.
+ *
+ * Each call names its operation in the OpenAPI document: `Answer<path, method, T>` fails to
+ * compile unless `T` narrows what the document says that operation answers, and request bodies and
+ * query parameters are checked (`satisfies`) against the document's types.
+ */
+import { API_BASE, get, post, toQueryString } from './client'
+import type { Answer } from './openapi'
 import type {
+  ActivationList,
   ActivationResult,
-  Activation,
   BatchResult,
+  ClassifyBatch,
+  ClassifyOne,
+  ClassifyQuery,
+  CompareQuery,
   ExplainedPrediction,
+  FeedbackIn,
   Info,
   Job,
+  JobList,
   Model,
   ModelComparison,
-  Page,
-  Prediction,
+  ModelList,
   PredictionDetail,
   PredictionFilters,
+  PredictionPage,
+  PredictionQuery,
+  ReasonIn,
+  RetrainIn,
+  ReviewList,
+  ReviewQuery,
+  RollbackIn,
   Stats,
+  StatsQuery,
 } from './types'
 
-export const getInfo = () => get<Info>('/info')
+export type { PredictionQuery } from './types'
+
+export const getInfo = () => get<Answer<'/info', 'get', Info>>('/info')
 
 export const classify = (text: string, explain = true) =>
-  post<ExplainedPrediction>('/classify', { text }, { query: { explain } })
+  post<Answer<'/classify', 'post', ExplainedPrediction>>('/classify', { text } satisfies ClassifyOne, {
+    query: { explain } satisfies ClassifyQuery,
+  })
 
 export const classifyBatch = (texts: string[], signal?: AbortSignal) =>
-  post<BatchResult>('/classify', { texts }, { signal })
-
-export interface PredictionQuery extends PredictionFilters {
-  page?: number
-  per_page?: number
-}
+  post<Answer<'/classify', 'post', BatchResult>>('/classify', { texts } satisfies ClassifyBatch, { signal })
 
 export const listPredictions = (query: PredictionQuery = {}, signal?: AbortSignal) =>
-  get<Page<Prediction>>('/predictions', query as Query, signal)
+  get<Answer<'/predictions', 'get', PredictionPage>>('/predictions', query, signal)
 
 /** The URL of the CSV export of the predictions that match `filters` (a plain link downloads it). */
 export const predictionsExportUrl = (filters: PredictionFilters = {}) =>
-  `${API_BASE}/predictions/export${toQueryString(filters as Query)}`
+  `${API_BASE}/predictions/export${toQueryString(filters)}`
 
-export const getPrediction = (id: number) => get<PredictionDetail>(`/predictions/${id}`)
+export const getPrediction = (id: number) =>
+  get<Answer<'/predictions/{prediction_id}', 'get', PredictionDetail>>(`/predictions/${id}`)
 
 export const sendFeedback = (id: number, label: string, comment?: string) =>
-  post<Prediction>(`/predictions/${id}/feedback`, comment ? { label, comment } : { label })
+  post<Answer<'/predictions/{prediction_id}/feedback', 'post', PredictionDetail>>(
+    `/predictions/${id}/feedback`,
+    (comment ? { label, comment } : { label }) satisfies FeedbackIn,
+  )
 
-export const listModels = () => get<{ items: Model[] }>('/models')
+export const listModels = () => get<Answer<'/models', 'get', ModelList>>('/models')
 
-export const getModel = (id: number) => get<Model>(`/models/${id}`)
+export const getModel = (id: number) => get<Answer<'/models/{model_id}', 'get', Model>>(`/models/${id}`)
 
 export const activateModel = (id: number, token: string, reason?: string) =>
-  post<ActivationResult>(`/models/${id}/activate`, reason ? { reason } : {}, { token })
+  post<Answer<'/models/{model_id}/activate', 'post', ActivationResult>>(
+    `/models/${id}/activate`,
+    (reason ? { reason } : {}) satisfies ReasonIn,
+    { token },
+  )
 
 export const rollbackModel = (token: string, reason?: string) =>
-  post<ActivationResult>('/models/rollback', reason ? { reason } : {}, { token })
+  post<Answer<'/models/rollback', 'post', ActivationResult>>(
+    '/models/rollback',
+    (reason ? { reason } : {}) satisfies RollbackIn,
+    { token },
+  )
 
-export const activationHistory = () => get<{ items: Activation[] }>('/models/history')
+export const activationHistory = () => get<Answer<'/models/history', 'get', ActivationList>>('/models/history')
 
 export const compareModels = (a: number, b: number) =>
-  get<ModelComparison>('/models/compare', { a, b })
+  get<Answer<'/models/compare', 'get', ModelComparison>>('/models/compare', { a, b } satisfies CompareQuery)
 
-export const getStats = (days = 30) => get<Stats>('/stats', { days })
+export const getStats = (days = 30) => get<Answer<'/stats', 'get', Stats>>('/stats', { days } satisfies StatsQuery)
 
-export const startRetrain = (token: string) => post<Job>('/retrain', {}, { token })
+export const startRetrain = (token: string) =>
+  post<Answer<'/retrain', 'post', Job>>('/retrain', {} satisfies RetrainIn, { token })
 
-export const listJobs = () => get<{ items: Job[] }>('/jobs')
+export const listJobs = () => get<Answer<'/jobs', 'get', JobList>>('/jobs')
 
-export const getJob = (id: number) => get<Job>(`/jobs/${id}`)
+export const getJob = (id: number) => get<Answer<'/jobs/{job_id}', 'get', Job>>(`/jobs/${id}`)
 
-export const cancelJob = (id: number, token: string) => post<Job>(`/jobs/${id}/cancel`, {}, { token })
+export const cancelJob = (id: number, token: string) =>
+  post<Answer<'/jobs/{job_id}/cancel', 'post', Job>>(`/jobs/${id}/cancel`, {}, { token })
 
-export const reviewQueue = (limit = 50) => get<{ items: Prediction[] }>('/review', { limit })
+export const reviewQueue = (limit = 50) =>
+  get<Answer<'/review', 'get', ReviewList>>('/review', { limit } satisfies ReviewQuery)

@@ -1,87 +1,91 @@
 /**
- * Types of the tagloop REST API (v1).
+ * Types of the tagloop REST API (v1), taken from `schema.d.ts`: `npm run gen:api` generates it
+ * from `docs/openapi.json`, and `__tests__/schema.spec.ts` fails when it is stale.
  *
- * Written by hand from the API contract until `docs/openapi.json` is committed; then
- * `npm run gen:api` writes `schema.d.ts` and these names become aliases of the generated ones.
+ * A few hand-written refinements sit on top, each checked by the compiler to narrow the generated
+ * type it refines (`Refine` in `openapi.ts`; `endpoints.ts` checks each answer with `Answer`), so a
+ * change to the document shows up as a type error:
+ * - The document marks no response field as required (APIFlask output schemas leave `required`
+ *   off) although the server sends every one: `Sent` makes them required. The few the server does
+ *   leave out are named and stay optional.
+ * - Where the document says only `object` (a model's `metrics`, `data`, `eval_split`, the rows of
+ *   the stats, `/info`'s `limits`…) the refinement gives the shape the server sends.
  */
+import type { Body, Defaulted, QueryOf, Refine, Sent } from './openapi'
+import type { components } from './schema'
 
-export interface ApiErrorBody {
-  error: { code: string; message: string; details: Record<string, unknown> | null }
-}
+type Schemas = components['schemas']
 
-export interface Info {
-  version: string
-  active_model: { id: number; backend: string; labels: string[] } | null
-  labels: string[]
-  label_names: Record<string, string>
-  limits: { max_text_length: number; max_batch: number }
-  store_text: boolean
-}
+// ---- Requests -----------------------------------------------------------------------------------
 
-export interface Feedback {
-  label: string
-  comment: string
-  reviewer: string
-  created_at: string
-  agrees: boolean
-}
+/** The document lets `text` and `texts` both be left out; the server takes exactly one. */
+export type ClassifyOne = Required<Pick<Body<'/classify', 'post'>, 'text'>>
+export type ClassifyBatch = Required<Pick<Body<'/classify', 'post'>, 'texts'>>
+export type ClassifyQuery = QueryOf<'/classify', 'post'>
 
-export interface Prediction {
-  id: number
-  text: string | null
-  text_sha256: string
-  label: string
-  confidence: number
-  probabilities: Record<string, number>
-  model_version: number
-  created_at: string
-  source: 'api' | 'task' | 'batch' | string
-  feedback: Feedback | null
-}
+export type PredictionQuery = QueryOf<'/predictions', 'get'>
+/** The filters shared by the list, its pages and the CSV export. */
+export type PredictionFilters = Omit<QueryOf<'/predictions/export', 'get'>, 'page' | 'per_page'>
+export type FeedbackFilter = NonNullable<PredictionQuery['feedback']>
 
-export interface ExplanationToken {
-  token: string
-  start: number
-  end: number
-  weight: number
-}
+export type FeedbackIn = Defaulted<Body<'/predictions/{prediction_id}/feedback', 'post'>, 'comment' | 'reviewer'>
+export type ReasonIn = Defaulted<Body<'/models/{model_id}/activate', 'post'>, 'reason'>
+export type RollbackIn = Defaulted<Body<'/models/rollback', 'post'>, 'reason'>
+export type RetrainIn = Defaulted<Body<'/retrain', 'post'>, 'reason'>
 
-export interface ExplainedPrediction extends Prediction {
-  explanation?: ExplanationToken[]
-}
+export type CompareQuery = QueryOf<'/models/compare', 'get'>
+export type StatsQuery = QueryOf<'/stats', 'get'>
+export type JobsQuery = QueryOf<'/jobs', 'get'>
+export type ReviewQuery = QueryOf<'/review', 'get'>
 
-export interface PredictionDetail extends Prediction {
-  feedback_history: Omit<Feedback, 'agrees'>[]
-}
+// ---- Responses ----------------------------------------------------------------------------------
 
-export interface BatchResult {
-  model_version: number
-  predictions: Prediction[]
-}
+/** The error envelope (the document says `details: unknown`; the server sends an object or null). */
+export type ApiErrorBody = Refine<
+  Schemas['HTTPError'],
+  { error: { code: string; message: string; details: Record<string, unknown> | null } }
+>
 
-export type FeedbackFilter = 'none' | 'given' | 'agree' | 'disagree'
+export type Info = Refine<
+  Schemas['InfoOut'],
+  {
+    /** The document says `object`. */
+    active_model: { id: number; backend: string; labels: string[] } | null
+    /** The document says `object`. */
+    limits: { max_text_length: number; max_batch: number }
+  }
+>
 
-export interface PredictionFilters {
-  label?: string
-  model_version?: number
-  feedback?: FeedbackFilter
-  q?: string
-  since?: string
-  until?: string
-  min_confidence?: number
-  max_confidence?: number
-  mine?: boolean
-}
+/**
+ * Feedback on a prediction. Lists, pages and the review queue leave out `comment` and
+ * `reviewer`; one prediction's detail (and the answer to giving feedback) has them.
+ */
+export type Feedback = Refine<Schemas['FeedbackOut'], { comment?: string; reviewer?: string }>
+export type FeedbackDetail = Sent<Schemas['FeedbackOut']>
 
-export interface Page<T> {
-  items: T[]
-  page: number
-  per_page: number
-  total: number
-  pages: number
-}
+export type ExplanationToken = Sent<Schemas['Contribution']>
 
-export interface ClassMetrics {
+/** A prediction as lists show it (`explanation` is left out unless asked for). */
+export type Prediction = Refine<Omit<Schemas['PredictionOut'], 'explanation'>, { feedback: Feedback | null }>
+
+/** The answer to classifying one text: `explanation` only with `?explain=true`. */
+export type ExplainedPrediction = Prediction & { explanation?: ExplanationToken[] }
+
+export type PredictionDetail = Refine<
+  Omit<Schemas['PredictionDetailOut'], 'explanation'>,
+  { feedback: FeedbackDetail | null }
+>
+
+export type BatchResult = Refine<Schemas['BatchOut'], { predictions: Prediction[] }>
+
+export type PredictionPage = Refine<Schemas['PredictionPage'], { items: Prediction[] }>
+
+export type ReviewList = Refine<Schemas['ReviewList'], { items: Prediction[] }>
+
+export type ConfusionMatrix = Sent<Schemas['ConfusionMatrix']>
+
+// A model's `metrics` is only `object` in the document: these are the figures the server computes.
+export type ClassMetrics = {
   precision: number
   recall: number
   f1: number
@@ -89,20 +93,14 @@ export interface ClassMetrics {
   false_positive_rate: number
 }
 
-export interface ConfusionMatrix {
-  labels: string[]
-  /** Rows are the true labels, columns the predicted ones. */
-  matrix: number[][]
-}
-
-export interface Reliability {
+export type Reliability = {
   bins: number[]
   confidence: number[]
   accuracy: number[]
   count: number[]
 }
 
-export interface ModelMetrics {
+export type ModelMetrics = {
   n: number
   accuracy: number
   macro_f1: number
@@ -115,97 +113,60 @@ export interface ModelMetrics {
   reliability: Reliability
 }
 
-export interface Model {
-  id: number
-  created_at: string
-  active: boolean
-  backend: string
-  params: Record<string, unknown>
-  labels: string[]
-  data: { source: string; sha256: string; rows: number }
-  eval_split: {
-    method: string
-    test_size: number
-    seed: number
-    train_rows: number
-    test_rows: number
+export type Model = Refine<
+  Schemas['ModelOut'],
+  {
+    // The document says `object` for each of these.
+    data: { source: string; sha256: string; rows: number }
+    eval_split: { method: string; test_size: number; seed: number; train_rows: number; test_rows: number }
+    metrics: ModelMetrics
+    library_versions: Record<string, string>
+    artifact: { path: string; sha256: string; bytes: number }
   }
-  metrics: ModelMetrics
-  library_versions: Record<string, string>
-  artifact: { path: string; sha256: string; bytes: number }
-  train_seconds: number
-  parent_id: number | null
-  description: string
-}
+>
 
-export interface Activation {
-  id: number
-  created_at: string
-  model_id: number
-  previous_model_id: number | null
-  action: 'activate' | 'rollback' | 'promote' | string
-  actor: string
-  reason: string
-}
+export type ModelList = Refine<Schemas['ModelList'], { items: Model[] }>
 
-export interface ActivationResult {
-  active_model: Model
-  activation: Activation
-}
+export type Activation = Sent<Schemas['ActivationOut']>
 
-export interface Stats {
-  days: number
-  total_predictions: number
-  feedback_count: number
-  agreement_rate: number | null
-  per_day: { date: string; label: string; model_version: number; count: number }[]
-  feedback_per_day: { date: string; count: number; agreed: number }[]
-  per_model: {
-    model_version: number
-    predictions: number
-    feedback: number
-    agreement_rate: number | null
-  }[]
-  confidence_histogram: { edges: number[]; counts: number[] }
-}
+export type ActivationList = Sent<Schemas['ActivationList']>
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+export type ActivationResult = Refine<Schemas['ActivateOut'], { active_model: Model }>
 
-export interface Job {
-  id: number
-  kind: string
-  status: JobStatus
-  progress: number
-  stage: string
-  log: string
-  created_at: string
-  started_at: string | null
-  finished_at: string | null
-  error: string | null
-  candidate_id: number | null
-  result: Record<string, unknown>
-  heartbeat_at?: string | null
-  requested_by?: string
-  cancel_requested?: boolean
-}
+export type Stats = Refine<
+  Schemas['StatsOut'],
+  {
+    // The document says `object` for each of these (and for the rows of the lists).
+    per_day: { date: string; label: string; model_version: number; count: number }[]
+    feedback_per_day: { date: string; count: number; agreed: number }[]
+    per_model: { model_version: number; predictions: number; feedback: number; agreement_rate: number | null }[]
+    confidence_histogram: { edges: number[]; counts: number[] }
+  }
+>
 
-export interface MetricDelta {
-  a: number | null
-  b: number | null
-  delta: number | null
-  higher_is_better?: boolean
-}
+export type Job = Sent<Schemas['JobOut']>
+export type JobStatus = Job['status']
+export type JobList = Sent<Schemas['JobList']>
 
-export interface ModelComparison {
-  a: Model
-  b: Model
-  metrics: Record<string, MetricDelta>
-  /** Rows whose predicted label differs between a and b (possibly only the first ones). */
-  changed: { text: string; label: string; a: string; b: string }[]
-  changed_count?: number
-  /** How many of the changed rows b now gets right, and wrong. */
-  changes?: { now_right: number; now_wrong: number }
-  /** Both models' confusion matrices on the same evaluation rows. */
-  confusion_matrices?: { a: ConfusionMatrix; b: ConfusionMatrix }
-  eval_rows: number
-}
+export type MetricDelta = Sent<Schemas['MetricDelta']>
+
+export type ModelComparison = Refine<
+  Schemas['CompareOut'],
+  {
+    a: Model
+    b: Model
+    // The document gives these as maps with any keys; these are the keys the server sends.
+    /** How many of the changed rows b now gets right, and wrong. */
+    changes: { now_right: number; now_wrong: number }
+    /** Both models' confusion matrices on the same evaluation rows. */
+    confusion_matrices: { a: ConfusionMatrix; b: ConfusionMatrix }
+    /** Evaluation rows per slice. */
+    rows: { fixed: number; feedback: number }
+    slices: { fixed: Sent<Schemas['Slice']>; feedback: Sent<Schemas['Slice']> }
+  }
+>
+
+// The tutorial's endpoints (`/api/task`, `/api/tasks`, outside v1): the web app does not call them.
+export type TutorialTaskIn = Schemas['TaskIn']
+export type TutorialTask = Sent<Schemas['Task']>
+export type TutorialTaskOut = Sent<Schemas['TaskOut']>
