@@ -28,6 +28,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,postgres]'
 	touch $@
 
+# The tests also cover the optional Flair backend, so they install its extra (torch's CPU
+# build, ~1.3 GB); `make run` does not need it.
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev,postgres,flair]'
+	touch $@
+
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -50,7 +56,7 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install frontend/node_modules/.installed ## Lint, type-check and run every test
+test: $(VENV)/.installed-test frontend/node_modules/.installed ## Lint, type-check and run every test
 	source scripts/test-services.sh && \
 	$(MAKE) --no-print-directory lint typecheck test-frontend-static && \
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -61,6 +67,7 @@ test-frontend-static:
 bench: install web ## Measure; results go to docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_ml.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_api.py --write docs/benchmarks.md
+	$(BIN)/python benchmarks/bench_flair.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_loop.py --write docs/benchmarks.md
 
 clean:

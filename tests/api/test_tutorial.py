@@ -76,3 +76,19 @@ def test_task_without_title_is_refused(client, count_rows):
     assert response.status_code == 422
     assert "title" in error_of(response)["message"]
     assert count_rows() == 0
+
+
+def test_returning_clients_are_recorded_once(app, client) -> None:
+    from sqlalchemy import func, select
+
+    from tagloop.store.models import Client
+
+    def clients() -> int:
+        with app.extensions["tagloop.store"].session() as session:
+            return session.scalar(select(func.count()).select_from(Client)) or 0
+
+    app.test_client().post("/api/task", json={"title": "a one-off call without a cookie"})
+    assert clients() == 0
+    for _ in range(3):  # the first sets the cookie; the browser comes back with it
+        assert client.post("/api/task", json={"title": "hello there"}).status_code == 200
+    assert clients() == 1

@@ -11,6 +11,11 @@ import re
 import secrets
 
 from flask import Flask, Response, g, request
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from tagloop.store.models import Client, utcnow
 
 COOKIE = "tagloop_client"
 _VALID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -23,6 +28,27 @@ def client_id() -> tuple[str, bool]:
         g.client_is_new = not _VALID.match(cookie)
         g.client_id = secrets.token_urlsafe(18) if g.client_is_new else cookie
     return g.client_id, g.client_is_new
+
+
+_KNOWN_MAX = 100_000
+
+
+def remember(engine: Engine, cid: str, known: set[str]) -> None:
+    """Record a client in the ``clients`` table the first time it comes back.
+
+    Callers without cookies (curl, scripts) get a new id on every request; recording only
+    ids that return with their cookie keeps the table to real browsers and API clients.
+    ``known`` is this process's memory of ids already recorded, so this costs one
+    insert per client per process, not per request.
+    """
+    if cid in known:
+        return
+    insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+    with engine.begin() as conn:
+        conn.execute(insert(Client).values(id=cid, created_at=utcnow()).on_conflict_do_nothing())
+    if len(known) >= _KNOWN_MAX:
+        known.clear()
+    known.add(cid)
 
 
 def init_app(app: Flask) -> None:

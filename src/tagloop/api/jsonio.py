@@ -30,9 +30,7 @@ class OrjsonProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(
-            orjson.dumps(obj, option=OPTIONS), mimetype="application/json"
-        )
+        return Response(orjson.dumps(obj, option=OPTIONS), mimetype="application/json")
 
 
 def init_app(app: Flask) -> None:

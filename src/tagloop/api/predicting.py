@@ -14,16 +14,20 @@ import numpy as np
 from flask import current_app
 
 from tagloop.api import observability
-from tagloop.api.clients import client_id
-from tagloop.api.context import settings
+from tagloop.api.clients import client_id, remember
+from tagloop.api.context import settings, store
 from tagloop.api.errors import ApiError
 from tagloop.api.serving import Served, holder
 from tagloop.store.models import utcnow
 from tagloop.store.writer import PredictionWriter
 
+# Client ids this process has recorded (see clients.remember).
+_known_clients: set[str] = set()
+
 
 def writer() -> PredictionWriter:
-    return current_app.extensions["tagloop.writer"]  # type: ignore[no-any-return]
+    writer: PredictionWriter = current_app.extensions["tagloop.writer"]
+    return writer
 
 
 def served_model() -> Served:
@@ -48,7 +52,9 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
     best = proba.argmax(axis=1)
     now = utcnow()
     keep_text = settings().store_text
-    cid, _ = client_id()
+    cid, new_client = client_id()
+    if not new_client:
+        remember(store().engine, cid, _known_clients)
     rows = []
     for text, p, k in zip(texts, proba.tolist(), best.tolist(), strict=True):
         rows.append(
@@ -64,8 +70,6 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
                 "source": source,
             }
         )
-    # No clients row: nothing reads it, and a caller without cookies (curl, scripts) would
-    # add one per request. The id on each prediction is what "my results" needs.
     ids = writer().insert(rows)
     observability.count_predictions(row["label"] for row in rows)
     results = []
