@@ -285,3 +285,38 @@ def test_limits_and_errors_over_http(start_server, settings, active_version):
     assert docs.status == 200 and b"/api/openapi.json" in docs.body
     key = settings.home / "secret_key"
     assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("server")
+def test_concurrent_first_requests_all_succeed(tmp_path, trained) -> None:
+    """Every worker thread's first request waits for the model instead of failing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tagloop.config import Settings
+    from tagloop.ml.registry import Registry
+    from tagloop.store import Store
+    from tests.servers import running_server, server_env
+
+    home = tmp_path / "home"
+    store = Store.open(Settings(home=home))
+    registry = Registry(store, home)
+    registry.activate(registry.register(trained.model, **trained.registry_metadata()).id)
+    store.close()
+    with running_server(server_env(home), workers=2) as url:
+        request = urllib.request.Request(
+            f"{url}/api/v1/classify",
+            data=json.dumps({"text": "see you at the station at 6"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+
+        def status(_: int) -> int:
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as exc:
+                return int(exc.code)
+
+        with ThreadPoolExecutor(32) as pool:
+            statuses = list(pool.map(status, range(64)))
+    assert statuses == [200] * 64

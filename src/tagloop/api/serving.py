@@ -51,11 +51,13 @@ class ModelHolder:
             if self._pid == os.getpid():
                 return
             # After a fork the parent's thread is gone: every worker starts its own.
-            self._pid = os.getpid()
             self.refresh()
             if self.poll_seconds > 0:
                 thread = threading.Thread(target=self._poll, name="tagloop-model-poll", daemon=True)
                 thread.start()
+            # Only now: a concurrent first request waits on the lock above for the model
+            # instead of finding no model and answering 503.
+            self._pid = os.getpid()
 
     def refresh(self) -> bool:
         """Load the active version if it is not the one served; True if it changed."""
