@@ -22,7 +22,8 @@ from tagloop.ml.registry import IntegrityError
 from tagloop.ml.split import train_test_split_indices
 from tests.api.helpers import HAM, SPAM
 
-pytestmark = pytest.mark.flair
+# One worker trains the module's models once, instead of each xdist worker training them.
+pytestmark = [pytest.mark.flair, pytest.mark.xdist_group("flair")]
 
 try:
     from tagloop.ml.backends.flair import FlairBackend
@@ -93,6 +94,8 @@ def test_params_are_recorded_with_defaults_resolved(onehot, minilm):
     assert minilm.get_params()["fine_tune"] is False
     assert json.loads(json.dumps(minilm.get_params())) == minilm.get_params()
     assert FlairBackend(embeddings="minilm").get_params()["epochs"] == 3
+    frozen = FlairBackend(embeddings="minilm", fine_tune=False).get_params()
+    assert (frozen["epochs"], frozen["learning_rate"]) == (10, 5e-3)
 
 
 def test_unknown_embeddings_are_refused():
