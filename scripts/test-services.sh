@@ -1,9 +1,11 @@
 # Sourced by `make test`: installs and starts what the tests need beyond Python and npm
-# packages — a real PostgreSQL server and Debian's Chromium — and exports where they are.
+# packages — a real PostgreSQL server, Debian's Chromium, and redis-server (the tests start
+# their own Redis on a free port, for the multi-machine job queue) — and exports where they are.
 set -e
 need=()
 command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} (apt-get)"
   if [ "$(id -u)" -ne 0 ]; then
@@ -28,5 +30,5 @@ as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='tagloop'
 as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname='tagloop_test'\"" | grep -q 1 ||
   as_postgres "createdb -p $port -O tagloop tagloop_test"
 export TAGLOOP_TEST_POSTGRES_URL="postgresql://tagloop:tagloop@127.0.0.1:$port/tagloop_test"
-echo "PostgreSQL $pg_version on port $port; Chromium at /usr/bin/chromium"
+echo "PostgreSQL $pg_version on port $port; Chromium at /usr/bin/chromium; $(redis-server --version | cut -d" " -f1-3)"
 set +e

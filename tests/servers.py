@@ -1,4 +1,5 @@
-"""Start real ``tagloop serve`` (gunicorn) processes for tests that speak HTTP."""
+"""Start real ``tagloop serve`` (gunicorn) and ``tagloop worker`` processes for tests that
+speak HTTP."""
 
 from __future__ import annotations
 
@@ -76,3 +77,26 @@ def running_server(
             proc.wait()
         if log:
             out.close()  # type: ignore[union-attr]
+
+
+@contextmanager
+def running_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``tagloop worker``, the background job runner, with its output appended to ``log``."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [TAGLOOP, "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()

@@ -1,5 +1,5 @@
-"""The web app's Playwright specs (frontend/e2e) against a real server with a real model,
-driving Debian's Chromium."""
+"""The web app's Playwright specs (frontend/e2e) against a real server and worker with a real
+model, driving Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, ROOT
-from tests.servers import running_server, server_env
+from tests.servers import running_server, running_worker, server_env
 
 FRONTEND = ROOT / "frontend"
 
@@ -35,7 +35,11 @@ def test_playwright_specs_pass(tmp_path: Path, trained) -> None:  # type: ignore
     store.close()
 
     env = server_env(home, TAGLOOP_ADMIN_TOKEN=ADMIN_TOKEN)
-    with running_server(env, log=tmp_path / "server.log") as url:
+    # The retrain and models specs queue retraining jobs: a worker runs them, as `make run` does.
+    with (
+        running_server(env, log=tmp_path / "server.log") as url,
+        running_worker(env, tmp_path / "worker.log"),
+    ):
         result = subprocess.run(
             [shutil.which("npm") or "npm", "run", "test:e2e"],
             cwd=FRONTEND,
