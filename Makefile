@@ -64,7 +64,9 @@ test: $(VENV)/.installed-test frontend/node_modules/.installed ## Lint, type-che
 test-frontend-static:
 	cd frontend && npm run typecheck && npm run test:unit && npm run build
 
-bench: install web ## Measure; results go to docs/benchmarks.md
+bench: $(VENV)/.installed-test web ## Measure; results go to docs/benchmarks.md
+	@command -v wrk >/dev/null || { echo "installing wrk (apt-get), the load generator"; \
+	  apt-get install -y -qq wrk >/dev/null || { echo "install wrk first (apt-get install wrk)" >&2; exit 1; }; }
 	$(BIN)/python benchmarks/bench_ml.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_api.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_flair.py --write docs/benchmarks.md

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from report import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared/data/sms-spam-collection/SMSSpamCollection"
 HEADING = "## API server (bench_api.py)"
@@ -463,17 +465,6 @@ def fmt_mb(values: list[float]) -> str:
     return ", ".join(f"{v:.0f} MB" for v in values)
 
 
-def write_section(path: Path, body: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = f"{HEADING}\n\n{body.strip()}\n\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text.rstrip() + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -507,7 +498,7 @@ def main() -> None:
     text = report(configs, best, details, args)
     print(text)
     if args.write:
-        write_section(args.write, text)
+        write_section(args.write, HEADING, text)
 
 
 if __name__ == "__main__":

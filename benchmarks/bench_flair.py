@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from report import write_section
 
 from tagloop.ml.backends import get_backend
 from tagloop.ml.datasets import load_dataset
@@ -201,18 +201,6 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
-def write_section(path: Path, body: str) -> None:
-    """Replace this script's section of ``path``, keeping everyone else's."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = f"{HEADING}\n\n{body.strip()}\n\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text.rstrip() + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("TAGLOOP_TEST_DATA", str(DATA)))
@@ -242,7 +230,7 @@ def main() -> None:
     body = section(results, ensembles(results, args.data, proba))
     print(body)
     if args.write:
-        write_section(args.write, body)
+        write_section(args.write, HEADING, body)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,14 @@ import itertools
 import os
 import platform
 import random
-import re
 import statistics
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from report import write_section
 
 from tagloop.config import Settings
 from tagloop.jobs.state import create_job, get_job
@@ -154,18 +155,6 @@ def section(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
     )
 
 
-def write_section(path: Path, body: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{HEADING}\n\n{body.strip()}\n\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(lambda _: block, text)
-        if pattern.search(text)
-        else f"{text.rstrip()}\n\n{block}"
-    )
-    path.write_text(text.rstrip() + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -184,7 +173,7 @@ def main() -> None:
     body = section(runs, args)
     print(body)
     if args.write:
-        write_section(args.write, body)
+        write_section(args.write, HEADING, body)
     if max(r["seconds"] for r in runs) > TARGET_SECONDS:
         raise SystemExit(f"slower than the {TARGET_SECONDS:.0f} s target")
 

@@ -1,6 +1,6 @@
 """Speed and size of the default backend; prints a markdown section for docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/bench_ml.py --write           # full run (~10 min), updates docs
+    .venv/bin/python benchmarks/bench_ml.py --write docs/benchmarks.md   # full run (~10 min)
     .venv/bin/python benchmarks/bench_ml.py --quick           # skips the 200k/500k fits
 
 Scaling rows resample the 4,456 development messages with replacement; each size is fitted in
@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -23,13 +22,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from report import write_section
 
 from tagloop.ml.backends.sklearn import SklearnBackend
 from tagloop.ml.datasets import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "sms-spam-collection" / "SMSSpamCollection"
-DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Core model (bench_ml.py)"
 TYPICAL = "Hey, are we still meeting at the station at 6? Let me know if you're running late"
 SIZES = [5_000, 50_000, 200_000, 500_000]
@@ -110,7 +109,7 @@ def measure(data: str, sizes: list[int]) -> str:
         HEADING,
         "",
         f"Command: `.venv/bin/python benchmarks/bench_ml.py{' --quick' if len(sizes) < 4 else ''}"
-        " --write` — "
+        " --write docs/benchmarks.md` — "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; data: the 4,456-message development corpus."
         f" 1-minute load average at the start / end: {load_at_start:.1f} / {os.getloadavg()[0]:.1f}"
@@ -173,23 +172,13 @@ def _sklearn_single_message(texts: list[str], labels: list[str]) -> float:
     return statistics.median(times)
 
 
-def write_section(section: str) -> None:
-    """Replace this script's section of docs/benchmarks.md, keeping everyone else's."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("TAGLOOP_TEST_DATA", str(DATA)))
     parser.add_argument("--quick", action="store_true", help="skip the 200k and 500k fits")
-    parser.add_argument("--write", action="store_true", help=f"update {DOC.relative_to(ROOT)}")
+    parser.add_argument(
+        "--write", type=Path, help="Replace this script's section in a Markdown file."
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -198,7 +187,7 @@ def main() -> None:
     section = measure(args.data, SIZES[:2] if args.quick else SIZES)
     print(section)
     if args.write:
-        write_section(section)
+        write_section(args.write, HEADING, section.removeprefix(HEADING))
 
 
 if __name__ == "__main__":
