@@ -4,6 +4,11 @@ Classify stores a row per call, so this path skips SQLAlchemy's per-statement ma
 (about 0.1 ms a call, as much as the insert itself on SQLite) and speaks the driver's
 parameter style directly. The column list and value formats match ``models.Prediction``;
 ``tests/store/test_writer.py`` reads the rows back through the ORM to keep them in step.
+
+Concurrent callers in one process share transactions (group commit): while one thread
+writes, the others queue their rows, and the next thread to get the write lock stores
+everything queued in one statement and one commit. A caller still returns only after its
+rows are committed, so an id in a response is always an id in the database.
 """
 
 from __future__ import annotations
@@ -33,6 +38,18 @@ COLUMNS = (
 MAX_ROWS_PER_STATEMENT = 32_766 // len(COLUMNS)
 
 
+class _Pending:
+    """One caller's rows, waiting to be written by whichever thread writes next."""
+
+    __slots__ = ("error", "ids", "rows", "written")
+
+    def __init__(self, rows: list[list[Any]]) -> None:
+        self.rows = rows
+        self.ids: list[int] = []
+        self.error: BaseException | None = None
+        self.written = False
+
+
 class PredictionWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -43,11 +60,53 @@ class PredictionWriter:
         self._statements: dict[int, str] = {}
         database = engine.url.database if self.sqlite else None
         self._lock_path = f"{database}.write-lock" if database and database != ":memory:" else None
-        self._thread_lock = threading.Lock()
+        self._write_turn = threading.Lock()  # one writing thread per process
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
+
+    def insert(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert ``rows`` in one transaction; their ids, in the order of ``rows``."""
+        if not rows:
+            return []
+        created: Any = rows[0]["created_at"]
+        if self.sqlite:
+            # SQLAlchemy's SQLite DATETIME format, so ORM reads get datetimes back. One
+            # timestamp per call: a batch is stored at one instant.
+            created = created.strftime("%Y-%m-%d %H:%M:%S.%f")
+        mine = _Pending([self._values(row, created) for row in rows])
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._write_turn:
+            if not mine.written:  # nobody took it along while we waited: write the queue
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write_batch(batch)
+        if mine.error is not None:
+            raise mine.error
+        return mine.ids
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        try:
+            with self._file_lock():
+                ids = self._insert([values for pending in batch for values in pending.rows])
+        except BaseException as exc:
+            # Every caller in the batch fails with the writer's error; an interrupt
+            # (SystemExit from gunicorn's timeout, say) stays the writing thread's own.
+            shared = exc if isinstance(exc, Exception) else RuntimeError("write interrupted")
+            for pending in batch:
+                pending.error, pending.written = shared, True
+            if shared is not exc:
+                raise
+            return
+        start = 0
+        for pending in batch:
+            pending.ids = ids[start : start + len(pending.rows)]
+            pending.written = True
+            start += len(pending.rows)
 
     @contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        """On SQLite, queue writers on a file lock instead of SQLite's busy handler.
+    def _file_lock(self) -> Iterator[None]:
+        """On SQLite, queue processes on a file lock instead of SQLite's busy handler.
 
         SQLite lets one writer in at a time and makes the others sleep and retry (1, 2, 5,
         10 … ms), so with several worker processes most of a classify call was spent
@@ -56,13 +115,12 @@ class PredictionWriter:
         if self._lock_path is None:
             yield
             return
-        with self._thread_lock:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(fd)  # closing releases the lock
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def _sql(self, n: int) -> str:
         sql = self._statements.get(n)
@@ -85,24 +143,14 @@ class PredictionWriter:
             row["source"],
         ]
 
-    def insert(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert ``rows`` in one transaction; their ids, in the order of ``rows``."""
-        created: Any = rows[0]["created_at"] if rows else None
-        if self.sqlite and created is not None:
-            # SQLAlchemy's SQLite DATETIME format, so ORM reads get datetimes back. One
-            # timestamp per call: a batch is stored at one instant.
-            created = created.strftime("%Y-%m-%d %H:%M:%S.%f")
-        with self._write_lock():
-            return self._insert(rows, created)
-
-    def _insert(self, rows: Sequence[dict[str, Any]], created: Any) -> list[int]:
+    def _insert(self, rows: list[list[Any]]) -> list[int]:
         conn = self.engine.raw_connection()
         try:
             cursor = conn.cursor()
             ids: list[int] = []
             for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
                 chunk = rows[start : start + MAX_ROWS_PER_STATEMENT]
-                params = [value for row in chunk for value in self._values(row, created)]
+                params = [value for values in chunk for value in values]
                 cursor.execute(self._sql(len(chunk)), params)
                 # Ids of one multi-row INSERT grow in VALUES order on both SQLite (one
                 # writer) and PostgreSQL (one sequence), but RETURNING's order is not
