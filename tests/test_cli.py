@@ -21,6 +21,9 @@ def home(tmp_path_factory: pytest.TempPathFactory, sms_path: Path) -> dict[str, 
     runner = CliRunner(env=env)
     first = runner.invoke(main, ["train", "--data", str(sms_path), "--json"])
     assert first.exit_code == 0, first.output
+    described = json.loads(first.output)
+    assert (described["id"], described["active"]) == (1, True)  # the first version serves
+    assert described["created_at"] and described["data"]["rows"] == 4456
     second = runner.invoke(
         main, ["train", "--data", str(sms_path), "--seed", "1", "--activate", "--description", "b"]
     )
@@ -44,6 +47,32 @@ def test_train_json_describes_the_version(home: dict[str, str]) -> None:
     assert version["metrics"]["accuracy"] > 0.97
     assert version["artifact"]["sha256"] and version["library_versions"]["scikit-learn"]
     assert version["active"] is False
+
+
+def test_the_first_version_is_activated_and_says_why(home: dict[str, str]) -> None:
+    history = run(home, "models", "history").output.splitlines()
+    assert "the first version" in history[-1] and history[-1].split()[3] == "v1"
+
+
+def test_train_shows_progress_and_reads_tagloop_data(tmp_path: Path, sms_path: Path) -> None:
+    small = tmp_path / "small.txt"  # SMS Spam Collection format, told by its content
+    small.write_text("\n".join(sms_path.read_text(encoding="utf-8").splitlines()[:300]) + "\n")
+    env = {"TAGLOOP_HOME": str(tmp_path / "home"), "TAGLOOP_DATABASE_URL": ""}
+    result = run({**env, "TAGLOOP_DATA": str(small)}, "train")
+    assert result.exit_code == 0, result.output
+    assert "100%" in result.output  # the progress bar, finished
+    assert "version 1: sklearn on 300 rows" in result.output and "(active)" in result.output
+    shown = json.loads(run(env, "models", "show", "1").output)
+    assert shown["data"]["source"] == str(small.resolve()) and shown["data"]["rows"] == 300
+
+
+def test_too_many_labels_points_at_the_limit(home: dict[str, str], tmp_path: Path) -> None:
+    data = tmp_path / "many.csv"
+    data.write_text("text,label\n" + "".join(f"message {i},topic{i % 5}\n" for i in range(40)))
+    refused = run(home, "train", "--data", str(data), "--max-classes", "4")
+    assert refused.exit_code == 1
+    assert str(data) in refused.output and "5 distinct values" in refused.output
+    assert "--max-classes" in refused.output
 
 
 def test_models_list_marks_the_active_version(home: dict[str, str]) -> None:
@@ -112,6 +141,11 @@ def test_activate_rollback_delete(home: dict[str, str]) -> None:
         (["train", "--dataset", "nope"], "nope"),
         (["train", "--backend", "nope", "--data", "{data}"], "unknown backend 'nope'"),
         (["train", "--param", "novalue", "--data", "{data}"], "expected KEY=VALUE"),
+        (["train", "--param", "alhpa=2", "--data", "{data}"], "has no parameter 'alhpa'"),
+        (["train", "--param", "alpha=abc", "--data", "{data}"], "'alpha' must be a number"),
+        (["train", "--param", "seed=3", "--data", "{data}"], "set the seed with --seed"),
+        (["train", "--param", "ngram_range=[5,2]", "--data", "{data}"], "ngram_range must be"),
+        (["train", "--test-size", "1.5", "--data", "{data}"], "--test-size"),
         (["predict", "--version", "99", "hi"], "model version 99 does not exist"),
         (["evaluate", "1"], "Missing option '--data'"),
         (["nonsense"], "No such command 'nonsense'"),

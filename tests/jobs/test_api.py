@@ -57,6 +57,23 @@ def test_retrain_queues_a_job_and_refuses_a_second(client, admin_headers) -> Non
     assert client.get(f"/api/v1/jobs/{job['id']}").get_json()["status"] == "queued"
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"alhpa": 0.5}, "has no parameter 'alhpa'"),
+        ({"alpha": "small"}, "'alpha' must be a number"),
+        ({"ngram_range": [5, 2]}, "ngram_range must be"),
+    ],
+)
+def test_bad_backend_parameters_are_refused_before_queueing(  # type: ignore[no-untyped-def]
+    client, admin_headers, params, message
+) -> None:
+    response = start(client, admin_headers, params=params)
+    assert response.status_code == 422
+    assert message in error_of(response)["message"]
+    assert client.get("/api/v1/jobs").get_json()["items"] == []
+
+
 def test_jobs_are_listed_newest_first(client, admin_headers) -> None:  # type: ignore[no-untyped-def]
     ids = []
     for _ in range(3):

@@ -40,6 +40,20 @@ def test_binary_metrics_match_a_hand_count():
     json.dumps(m, allow_nan=False)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_mcc_and_macro_f1_agree_with_scikit_learn(seed):
+    from sklearn.metrics import f1_score, matthews_corrcoef
+
+    rng = np.random.default_rng(seed)
+    classes = ["a", "b", "c"][: 2 + seed % 2]
+    y = [classes[i] for i in rng.integers(len(classes), size=200)]
+    proba = rng.dirichlet(np.ones(len(classes)), size=200)
+    predicted = [classes[i] for i in proba.argmax(axis=1)]
+    m = compute_metrics(y, proba, classes)
+    assert m["mcc"] == pytest.approx(matthews_corrcoef(y, predicted))
+    assert m["macro_f1"] == pytest.approx(f1_score(y, predicted, average="macro"))
+
+
 def test_expected_calibration_error_and_reliability_bins():
     # Four predictions at 0.9 confidence, three right: one bin, |0.9 - 0.75| = 0.15.
     y = ["spam", "spam", "spam", "ham"]

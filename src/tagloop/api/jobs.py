@@ -28,6 +28,8 @@ from tagloop.jobs.state import (
     recover_stale,
     request_cancel,
 )
+from tagloop.ml.backends import get_backend
+from tagloop.ml.params import build_backend
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("jobs", __name__, url_prefix="/api/v1", tag="Jobs")
@@ -102,8 +104,10 @@ def _job(job_id: int) -> dict[str, Any]:
 def retrain(body: dict[str, Any], actor: str) -> dict[str, Any]:
     """Queue a retraining job; follow it with ``GET /api/v1/jobs/{id}``. The candidate is
     compared with the active model and activated only by the promotion policy."""
-    if current_app.extensions["tagloop.registry"].active_id() is None:
+    active = current_app.extensions["tagloop.registry"].active()
+    if active is None:
         raise ApiError(409, "no model is active: nothing to retrain", code="no_active_model")
+    _check_params(active.backend, active.params, body["params"])
     try:
         jobs_queue = queue()
         job = submit_retrain(
@@ -173,3 +177,18 @@ def _auto_retrain(response: Response) -> Response:
 
     response.call_on_close(check)
     return response
+
+
+def _check_params(backend: str, current: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Refuse parameters the worker would fail on now, with the same 422 as bad JSON: build
+    the backend as the worker will, from the active version's parameters and the changes."""
+    params = {**current, **changes}
+    seed = params.pop("seed", 0)
+    try:
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        build_backend(get_backend(backend), seed, params)
+    except (ValueError, LookupError, RuntimeError) as exc:
+        raise ApiError(
+            422, str(exc), code="validation_error", details={"json": {"params": [str(exc)]}}
+        ) from exc

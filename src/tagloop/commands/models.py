@@ -115,11 +115,34 @@ def history(app: App) -> None:
 
 @click.command()
 def backends() -> None:
-    """The classifier backends that can be used with 'train --backend'."""
-    from tagloop.ml.backends import available_backends
+    """The classifier backends that can be used with 'train --backend', and their
+    parameters (set with 'train --param KEY=VALUE', values in JSON)."""
+    from tagloop.ml.backends import available_backends, get_backend
+    from tagloop.ml.backends.registry import BackendUnavailable
+    from tagloop.ml.params import describe_params
 
     for name in available_backends():
+        try:
+            backend = get_backend(name)
+        except BackendUnavailable as exc:
+            click.echo(f"{name}  (not installed: {str(exc).split(' (')[0].split(': ')[-1]})")
+            continue
         click.echo(name)
+        for param, kind, default in describe_params(backend):
+            click.echo(f"  {param:<20} {kind:<36} default {_default(default)}")
+
+
+def _default(value: object) -> str:
+    import json
+    from collections.abc import Mapping
+
+    if value is None:
+        return "chosen by the backend"
+    if isinstance(value, Mapping):
+        value = dict(value)
+    if isinstance(value, tuple):
+        value = list(value)
+    return json.dumps(value)
 
 
 def _pretty(data: object) -> str:

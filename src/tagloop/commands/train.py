@@ -93,9 +93,26 @@ def load_data(app: App, dataset: str | None, data: str | None, **options: Any) -
     metavar="KEY=VALUE",
     help="A backend parameter (repeatable).",
 )
+@click.option(
+    "--max-classes",
+    default=100,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Refuse a label column with more distinct values (a wrong column, usually).",
+)
 @click.option("--seed", default=0, show_default=True, help="Random seed (split and model).")
-@click.option("--test-size", default=0.2, show_default=True, help="Held-out evaluation share.")
-@click.option("--activate", is_flag=True, help="Make the new version the active one.")
+@click.option(
+    "--test-size",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.0, 0.9, min_open=True, max_open=True),
+    help="Held-out evaluation share.",
+)
+@click.option(
+    "--activate",
+    is_flag=True,
+    help="Make the new version the active one (the first version always becomes active).",
+)
 @click.option("--description", default="", help="A note stored with the version.")
 @click.option("--json", "as_json", is_flag=True, help="Print the version as JSON.")
 @pass_app
@@ -108,6 +125,7 @@ def train(
     label_column: str,
     backend: str,
     params: tuple[str, ...],
+    max_classes: int,
     seed: int,
     test_size: float,
     activate: bool,
@@ -122,7 +140,13 @@ def train(
     if dataset and data:
         raise click.UsageError("give either --dataset or --data, not both")
     loaded = load_data(
-        app, dataset, data, format=fmt, text_column=text_column, label_column=label_column
+        app,
+        dataset,
+        data,
+        format=fmt,
+        text_column=text_column,
+        label_column=label_column,
+        max_classes=max_classes,
     )
     try:
         with progress_bar(not as_json) as report:
@@ -138,8 +162,12 @@ def train(
         fail(str(exc))
     registry = app.registry
     row = registry.register(result.model, description=description, **result.registry_metadata())
+    if not activate and registry.active_id() is None:
+        activate, why = True, "tagloop train: the first version"  # something must serve
+    else:
+        why = "tagloop train --activate"
     if activate:
-        registry.activate(row.id, actor="cli", reason="tagloop train --activate")
+        registry.activate(row.id, actor="cli", reason=why)
     if as_json:
         emit(describe(row, active_id=registry.active_id()))
         return

@@ -89,8 +89,8 @@ def _check_classes(
         raise DataError(
             path,
             None,
-            f"label column {label_column!r} has {len(distinct)} distinct values"
-            " — is it the right column?",
+            f"label column {label_column!r} has {len(distinct)} distinct values, more than"
+            f" {max_classes} — is it the right column? (if so, raise the limit: --max-classes)",
         )
     if len(distinct) < 2:
         raise DataError(

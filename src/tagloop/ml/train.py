@@ -17,6 +17,7 @@ from tagloop.ml.backends import get_backend
 from tagloop.ml.backends.base import Backend, Progress
 from tagloop.ml.datasets import Dataset
 from tagloop.ml.metrics import compute_metrics
+from tagloop.ml.params import build_backend
 from tagloop.ml.split import train_test_split_indices
 
 
@@ -73,8 +74,7 @@ def train_model(
     )
     texts = [dataset.texts[i] for i in train_idx]
     labels = [dataset.labels[i] for i in train_idx]
-    backend_class: Any = get_backend(backend)  # the Protocol does not describe __init__
-    model = backend_class(seed=seed, **(params or {}))
+    model = build_backend(get_backend(backend), seed, params or {})
 
     def fit_progress(stage: str, fraction: float) -> None:
         report(stage, 0.05 + 0.85 * fraction)

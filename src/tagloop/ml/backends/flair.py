@@ -13,9 +13,17 @@ network is rebuilt from the header, never unpickled, so loading runs no code fro
 
 from __future__ import annotations
 
+import os
+
+# The encoder is read from its package's folder: transformers must never look for it (or an
+# update of it) on a hub — there is no network here, and weights that changed under a
+# registered version would break the registry's promise. huggingface_hub reads these when
+# it is imported, which flair does, so they are set before that import.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 import copy
 import logging
-import os
 from collections import Counter
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -126,6 +134,13 @@ class FlairBackend:
                 min_freq=self.min_freq,
             )
         params.update(dev_fraction=self.dev_fraction, seed=self.seed)
+        for key in ("epochs", "batch_size", "hidden_size", "embedding_size", "min_freq"):
+            if key in params and params[key] < 1:
+                raise ValueError(f"{key} must be at least 1, got {params[key]}")
+        if params["learning_rate"] <= 0:
+            raise ValueError(f"learning_rate must be positive, got {params['learning_rate']}")
+        if not 0.0 < self.dev_fraction < 0.5:
+            raise ValueError(f"dev_fraction must be between 0 and 0.5, got {self.dev_fraction}")
         return params
 
     # -- training ------------------------------------------------------------------------
@@ -202,7 +217,7 @@ class FlairBackend:
         assert best is not None
         self.model_.load_state_dict(best[1])
         # Temperature scaling on the dev split: softmax scores of a network are overconfident,
-        # and the registry, the ensemble and the review queue read them as probabilities.
+        # and the registry, the comparison and the review queue read them as probabilities.
         self.temperature_ = _fit_temperature(self._logits(dev), dev_y)
         report("done", 1.0)
         return self

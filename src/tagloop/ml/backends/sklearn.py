@@ -66,6 +66,17 @@ class SklearnBackend:
         self.min_df = min_df
 
     def get_params(self) -> dict[str, Any]:
+        grams = list(self.ngram_range)
+        if len(grams) != 2 or not 1 <= grams[0] <= grams[1] <= 10:
+            raise ValueError(f"ngram_range must be [low, high], 1 <= low <= high <= 10: {grams}")
+        if self.alpha <= 0:
+            raise ValueError(f"alpha must be positive, got {self.alpha}")
+        if self.calibration_folds < 2:
+            raise ValueError(f"calibration_folds must be at least 2, got {self.calibration_folds}")
+        if self.min_df < 1:
+            raise ValueError(f"min_df must be at least 1, got {self.min_df}")
+        if self.class_weight is not None and any(w <= 0 for w in self.class_weight.values()):
+            raise ValueError(f"class weights must be positive, got {dict(self.class_weight)}")
         return {
             "seed": int(self.seed),
             "ngram_range": [int(n) for n in self.ngram_range],
