@@ -272,3 +272,32 @@ def test_served_through_the_api(onehot, registry, settings):
         assert [p["model_version"] for p in batch["predictions"]] == [row.id, row.id]
     finally:
         app.extensions["tagloop.store"].close()
+
+
+def test_tagloop_train_backend_flair_registers_a_version(sms, tmp_path):
+    """The command line path: data file → train_model → held-out metrics → registry."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tagloop.cli import main
+
+    texts, labels, _, _ = _sample(sms, 300)
+    data = tmp_path / "small.jsonl"
+    data.write_text(
+        "".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in zip(texts, labels))
+    )
+    env = {"TAGLOOP_HOME": str(tmp_path / "home"), "TAGLOOP_DATABASE_URL": ""}
+    args = ["train", "--backend", "flair", "--data", str(data), "--json"]
+    tiny = ["--param", "epochs=1", "--param", "hidden_size=16", "--param", "embedding_size=16"]
+    result = CliRunner(env=env).invoke(main, [*args, *tiny])
+    assert result.exit_code == 0, result.output
+    version = json.loads(result.output)
+    assert version["backend"] == "flair" and version["active"] is True
+    assert version["params"]["epochs"] == 1 and version["params"]["embeddings"] == "onehot"
+    assert version["data"]["rows"] == 300 and version["eval_split"]["test_rows"] == 60
+    assert 0.0 <= version["metrics"]["accuracy"] <= 1.0
+    assert {"torch", "flair"} <= set(version["library_versions"])
+
+    refused = CliRunner(env=env).invoke(main, [*args, "--param", "epochs=0"])
+    assert refused.exit_code == 1 and "epochs must be at least 1" in refused.output
