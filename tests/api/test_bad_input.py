@@ -50,6 +50,12 @@ CASES = {
     "JSON null": Case("POST", C, body("null"), 422, ("JSON object",)),
     "JSON list": Case("POST", C, body('["hi"]'), 422, ("JSON object",)),
     "JSON string": Case("POST", C, body('"hi"'), 422, ("JSON object",)),
+    "integer of 5,000 digits": Case(
+        "POST", C, body('{"text": ' + "9" * 5000 + "}"), 400, ("not valid JSON", "digits")
+    ),
+    "nested 100,000 deep": Case(
+        "POST", C, body("[" * 100_000 + "]" * 100_000), 400, ("not valid JSON", "deep")
+    ),
     "body too large": Case("POST", C, body(b"x" * (16 * 1024 * 1024 + 1)), 413, ("larger than",)),
     # Fields
     "missing fields": Case("POST", C, {"json": {}}, 422, ("text",)),
@@ -68,6 +74,9 @@ CASES = {
         "POST", C, {"json": {"text": "a" * 10_001}}, 422, ("longer than 10,000",)
     ),
     "text with NUL": Case("POST", C, {"json": {"text": "a\x00b"}}, 422, ("NUL",)),
+    "text of zero-width spaces": Case(
+        "POST", C, {"json": {"text": "\u200b\u200b\u2060"}}, 422, ("text", "empty")
+    ),
     "texts not a list": Case("POST", C, {"json": {"texts": "hi"}}, 422, ("texts", "list")),
     "texts empty": Case("POST", C, {"json": {"texts": []}}, 422, ("texts", "empty")),
     "texts with a blank": Case(
@@ -108,6 +117,30 @@ CASES = {
     "page negative": Case("GET", "/api/v1/predictions?page=-2", {}, 422, ("page",)),
     "page not a number": Case("GET", "/api/v1/predictions?page=two", {}, 422, ("page", "integer")),
     "page past the end": Case("GET", "/api/v1/predictions?page=9", {}, 404, ("page 9",)),
+    "page past 64 bits": Case(
+        "GET", "/api/v1/predictions?page=" + "9" * 20, {}, 422, ("page", "1000000")
+    ),
+    "model_version past 32 bits": Case(
+        "GET", "/api/v1/predictions?model_version=9223372036854775808", {}, 422, ("model_version",)
+    ),
+    "since out of range in UTC": Case(
+        "GET", "/api/v1/predictions?since=9999-12-31T23:59:59-14:00", {}, 422, ("since", "range")
+    ),
+    "until out of range in UTC": Case(
+        "GET", "/api/v1/predictions?until=0001-01-01T00:00:00%2B14:00", {}, 422, ("until", "range")
+    ),
+    "misspelt filter": Case("GET", "/api/v1/predictions?lable=spam", {}, 422, ("lable", "unknown")),
+    "label filter with NUL": Case(
+        "GET", "/api/v1/predictions?label=%00", {}, 422, ("label", "NUL")
+    ),
+    "search with NUL": Case("GET", "/api/v1/predictions?q=a%00", {}, 422, ("q", "NUL")),
+    "export with a bad filter": Case(
+        "GET", "/api/v1/predictions/export?model_version=" + "9" * 19, {}, 422, ("model_version",)
+    ),
+    "unknown stats parameter": Case("GET", "/api/v1/stats?bogus=1", {}, 422, ("bogus",)),
+    "compare past 32 bits": Case(
+        "GET", "/api/v1/models/compare?a=1&b=" + "9" * 14, {}, 422, ("b",)
+    ),
     "per_page too big": Case("GET", "/api/v1/predictions?per_page=501", {}, 422, ("per_page",)),
     "bad feedback state": Case("GET", "/api/v1/predictions?feedback=maybe", {}, 422, ("feedback",)),
     "confidence over 1": Case(
@@ -129,6 +162,9 @@ CASES = {
     "feedback empty label": Case("POST", F, {"json": {"label": ""}}, 422, ("label",)),
     "feedback extra field": Case(
         "POST", F, {"json": {"label": "ham", "score": 1}}, 422, ("score",)
+    ),
+    "feedback comment with NUL": Case(
+        "POST", F, {"json": {"label": "ham", "comment": "a\x00b"}}, 422, ("comment", "NUL")
     ),
     "feedback comment too long": Case(
         "POST", F, {"json": {"label": "ham", "comment": "x" * 2001}}, 422, ("comment",)
@@ -155,6 +191,15 @@ CASES = {
     "rollback with an extra field": Case(
         "POST", "/api/v1/models/rollback", {"json": {"to": 1}}, 422, ("to",), admin=True
     ),
+    "rollback with a NUL reason": Case(
+        "POST", "/api/v1/models/rollback", {"json": {"reason": "\x00"}}, 422, ("NUL",), admin=True
+    ),
+    "rollback without the token, bad body": Case(
+        "POST", "/api/v1/models/rollback", {"json": {"to": 1}}, 401, ("admin token",)
+    ),
+    "rollback without the token, not JSON": Case(
+        "POST", "/api/v1/models/rollback", body("x", "text/plain"), 401, ("admin token",)
+    ),
     # Wrong method and unknown paths
     "GET classify": Case("GET", C, {}, 405, ("GET", "POST")),
     "PUT classify": Case("PUT", C, {"json": {"text": "hi"}}, 405, ("PUT", "POST")),
@@ -164,7 +209,9 @@ CASES = {
     "GET task": Case("GET", "/api/task", {}, 405, ("GET", "POST")),
     "POST tasks": Case("POST", "/api/tasks", {"json": {}}, 405, ("POST", "GET")),
     "unknown API path": Case("GET", "/api/v2/classify", {}, 404, ("no API endpoint",)),
-    "unknown API path POST": Case("POST", "/api/v1/clasify", {"json": {"text": "hi"}}, 404, ()),
+    "unknown API path POST": Case(
+        "POST", "/api/v1/clasify", {"json": {"text": "hi"}}, 404, ("no API endpoint",)
+    ),
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIFlask
 
 from tagloop import __version__
-from tagloop.api import clients, errors, jsonio, limits, observability, schemas, serving, web
+from tagloop.api import auth, clients, errors, jsonio, limits, observability, schemas, serving, web
 from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
 from tagloop.api.jobs import bp as jobs_bp
@@ -68,6 +68,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     app.extensions["tagloop.registry"] = registry
     app.extensions["tagloop.writer"] = PredictionWriter(store.engine)
 
+    auth.init_app(app)  # first: the admin token is checked before the body is
     errors.init_app(app)
     clients.init_app(app)
     observability.init_app(app)

@@ -1,6 +1,8 @@
 """Admin endpoints need ``Authorization: Bearer <TAGLOOP_ADMIN_TOKEN>``.
 
-With no token configured, admin endpoints are refused rather than left open.
+With no token configured, admin endpoints are refused rather than left open. The token is
+checked before anything else about the request (its content type, its body), so a caller
+without the token learns nothing from the endpoint but that it needs one.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import request
+from flask import Flask, current_app, g, request
 
 from tagloop.api.context import settings
 from tagloop.api.errors import ApiError
@@ -37,9 +39,22 @@ def admin_actor() -> str:
 
 
 def admin_required(view: F) -> F:
+    """Mark a view as admin-only; it receives the caller's name as ``actor``."""
+
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        kwargs["actor"] = admin_actor()
+        kwargs["actor"] = g.get("admin_actor") or admin_actor()
         return view(*args, **kwargs)
 
+    wrapper.tagloop_admin = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def init_app(app: Flask) -> None:
+    """Check the token first: register this before any other ``before_request`` hook."""
+
+    @app.before_request
+    def check_admin_token() -> None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "tagloop_admin", False):
+            g.admin_actor = admin_actor()

@@ -90,6 +90,13 @@ def _summarise(detail: Any) -> str:
 
 
 def init_app(app: APIFlask) -> None:
+    # webargs drops unknown query parameters by default, so `?lable=spam` would list
+    # everything unfiltered; let the schemas refuse them (marshmallow's RAISE), as they
+    # refuse unknown fields in JSON bodies. The parser is APIFlask's one, shared process-wide.
+    from apiflask.schema_adapters.marshmallow import parser
+
+    parser.unknown = None
+
     @app.before_request
     def require_json() -> None:
         # Otherwise webargs silently reads a non-JSON body as no body at all.

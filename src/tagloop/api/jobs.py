@@ -17,6 +17,7 @@ from flask import Response, current_app, request
 from tagloop.api.auth import admin_required
 from tagloop.api.context import settings, store
 from tagloop.api.errors import ApiError
+from tagloop.api.schemas import Text
 from tagloop.jobs.queue import JobInProgress, Queue, QueueError, maybe_auto_retrain, submit_retrain
 from tagloop.jobs.state import (
     CANCELLED,
@@ -37,7 +38,7 @@ FEEDBACK_ENDPOINT = "predictions.give_feedback"
 
 
 class RetrainIn(Schema):
-    reason = fields.String(load_default="", validate=validators.Length(max=1000))
+    reason = Text(load_default="", validate=validators.Length(max=1000))
     params = fields.Dict(
         keys=fields.String(),
         load_default=dict,

@@ -76,23 +76,14 @@ def filtered(query: dict[str, Any]) -> Select[Any]:
         )
         stmt = stmt.where(Prediction.text.ilike(pattern, escape="\\"))
     if "since" in query:
-        stmt = stmt.where(Prediction.created_at >= _naive(query["since"]))
+        stmt = stmt.where(Prediction.created_at >= query["since"])
     if "until" in query:
-        stmt = stmt.where(Prediction.created_at < _naive(query["until"]))
+        stmt = stmt.where(Prediction.created_at < query["until"])
     if "min_confidence" in query:
         stmt = stmt.where(Prediction.confidence >= query["min_confidence"])
     if "max_confidence" in query:
         stmt = stmt.where(Prediction.confidence <= query["max_confidence"])
     return stmt
-
-
-def _naive(value: Any) -> Any:
-    """Stored times are naive UTC; accept aware query times in any zone."""
-    if value.tzinfo is not None:
-        from datetime import UTC
-
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
 
 
 @bp.get("/predictions")
@@ -110,7 +101,7 @@ def list_predictions(query: dict[str, Any]) -> dict[str, Any]:
         )
         items = [serialize(p) for p in rows]
     pages = max(1, -(-total // per_page))
-    if page > pages and total:
+    if page > pages:
         raise ApiError(
             404, f"page {page} does not exist (there are {pages})", code="page_not_found"
         )
@@ -126,7 +117,14 @@ def list_predictions(query: dict[str, Any]) -> dict[str, Any]:
 def export_predictions(query: dict[str, Any]) -> Response:
     """CSV of the predictions matching the same filters as the list (up to 100,000 rows)."""
     stmt = filtered(query).order_by(Prediction.id.desc()).limit(EXPORT_LIMIT)
-    factory = store().sessions
+    # The query runs before the response starts, so a failure is a JSON error, not a
+    # CSV cut short behind a 200.
+    session = store().session()
+    try:
+        result = session.scalars(stmt.execution_options(yield_per=1000))
+    except Exception:
+        session.close()
+        raise
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -143,8 +141,8 @@ def export_predictions(query: dict[str, Any]) -> Response:
                 "probabilities",
             ]
         )
-        with factory() as session:
-            for p in session.scalars(stmt.execution_options(yield_per=1000)):
+        with session:
+            for p in result:
                 writer.writerow(
                     [
                         p.id,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tagloop.api.context import registry, store
 from tagloop.api.errors import ApiError
 from tagloop.api.predictions import serialize
-from tagloop.api.schemas import ModelOut, PredictionOut
+from tagloop.api.schemas import MAX_INT32, ModelOut, PredictionOut
 from tagloop.ml.compare import compare, feedback_holdout, side_from_registry
 from tagloop.ml.registry import IntegrityError, NotFound, describe
 from tagloop.ml.retrain import RetrainError, load_feedback
@@ -30,8 +30,16 @@ class ReviewList(Schema):
 
 
 class CompareQuery(Schema):
-    a = fields.Integer(required=True, metadata={"description": "Version a (e.g. the active one)."})
-    b = fields.Integer(required=True, metadata={"description": "Version b (e.g. a candidate)."})
+    a = fields.Integer(
+        required=True,
+        validate=validators.Range(min=1, max=MAX_INT32),
+        metadata={"description": "Version a (e.g. the active one)."},
+    )
+    b = fields.Integer(
+        required=True,
+        validate=validators.Range(min=1, max=MAX_INT32),
+        metadata={"description": "Version b (e.g. a candidate)."},
+    )
     fresh = fields.Boolean(
         load_default=False,
         metadata={"description": "Recompute even if b stores a comparison with a."},

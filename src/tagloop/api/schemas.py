@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from apiflask import Schema, fields, validators
@@ -15,8 +16,9 @@ def _limits() -> tuple[int, int]:
 
 
 class Text(fields.String):
-    """A string that is valid Unicode: JSON's ``\\ud800`` escapes decode to lone surrogates,
-    which neither UTF-8 nor the database can store."""
+    """A string the database can store: valid Unicode (JSON's ``\\ud800`` escapes decode to
+    lone surrogates, which UTF-8 cannot encode) and no NUL (PostgreSQL refuses it). Every
+    string a request carries, in the body or the query, is read with this field."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -26,17 +28,36 @@ class Text(fields.String):
             raise ValidationError(
                 f"not valid Unicode: a lone surrogate at position {exc.start}"
             ) from exc
+        if "\x00" in text:
+            raise ValidationError(f"contains a NUL character at position {text.index(chr(0))}")
         return text
 
 
+class UtcDateTime(fields.DateTime):
+    """An ISO 8601 time in any zone, read as the naive UTC the database stores."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            return moment
+        try:
+            return moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError as exc:
+            raise ValidationError("time is out of range") from exc
+
+
+def visible(value: str) -> bool:
+    """Whether a text has a character a person can see (not only spaces, zero-width
+    spaces, direction marks or other format characters)."""
+    return any(ch.isprintable() and not ch.isspace() for ch in value)
+
+
 def check_text(value: str) -> None:
-    if not value.strip():
+    if not visible(value):
         raise ValidationError("text is empty")
     max_length, _ = _limits()
     if len(value) > max_length:
         raise ValidationError(f"text is longer than {max_length:,} characters ({len(value):,})")
-    if "\x00" in value:
-        raise ValidationError("text contains a NUL character")
 
 
 class ClassifyIn(Schema):
@@ -138,15 +159,19 @@ class TaskOut(Schema):
 FEEDBACK_STATES = ("none", "given", "agree", "disagree")
 
 
+MAX_PAGE = 1_000_000
+MAX_INT32 = 2**31 - 1
+
+
 class PredictionQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validators.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validators.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validators.Range(min=1, max=500))
-    label = fields.String()
-    model_version = fields.Integer()
+    label = Text(validate=validators.Length(max=200))
+    model_version = fields.Integer(validate=validators.Range(min=1, max=MAX_INT32))
     feedback = fields.String(validate=validators.OneOf(FEEDBACK_STATES))
-    q = fields.String(validate=validators.Length(max=200))
-    since = fields.DateTime()
-    until = fields.DateTime()
+    q = Text(validate=validators.Length(max=200))
+    since = UtcDateTime()
+    until = UtcDateTime()
     min_confidence = fields.Float(validate=validators.Range(min=0, max=1))
     max_confidence = fields.Float(validate=validators.Range(min=0, max=1))
     mine = fields.Boolean(load_default=False)
