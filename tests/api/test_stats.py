@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
@@ -62,9 +62,42 @@ def test_days_limits_the_window(app, client):
             .where(Prediction.id == ids[0])
             .values(created_at=datetime(2001, 1, 1))
         )
-    assert client.get("/api/v1/stats?days=7").get_json()["total_predictions"] == 1
+        conn.execute(
+            update(Prediction)
+            .where(Prediction.id == ids[1])
+            .values(created_at=utcnow() - timedelta(days=400))
+        )
+    assert client.get("/api/v1/stats?days=7").get_json()["total_predictions"] == 0
+    assert client.get("/api/v1/stats?days=365").get_json()["total_predictions"] == 0
     assert client.get("/api/v1/stats?days=3650").get_json()["total_predictions"] == 1
-    assert client.get("/api/v1/stats?days=1").get_json()["per_day"][0]["label"] == "ham"
+    assert client.get("/api/v1/stats?days=3650").get_json()["per_day"][0]["label"] == "ham"
+
+
+def test_model_version_restricts_every_figure(app, client, active_version):
+    ids = [
+        p["id"]
+        for p in client.post("/api/v1/classify", json={"texts": [SPAM, HAM, HAM_2]}).get_json()[
+            "predictions"
+        ]
+    ]
+    client.post(f"/api/v1/predictions/{ids[0]}/feedback", json={"label": "spam"})
+    client.post(f"/api/v1/predictions/{ids[1]}/feedback", json={"label": "spam"})
+    with app.extensions["tagloop.store"].engine.begin() as conn:  # as if served by another
+        conn.execute(update(Prediction).where(Prediction.id == ids[1]).values(model_version=99))
+    mine = client.get(f"/api/v1/stats?model_version={active_version}").get_json()
+    other = client.get("/api/v1/stats?model_version=99").get_json()
+    both = client.get("/api/v1/stats").get_json()
+    assert mine["model_version"] == active_version and both["model_version"] is None
+    assert (mine["total_predictions"], other["total_predictions"], both["total_predictions"]) == (
+        2,
+        1,
+        3,
+    )
+    assert (mine["feedback_count"], mine["agreement_rate"]) == (1, 1.0)
+    assert (other["feedback_count"], other["agreement_rate"]) == (1, 0.0)
+    assert [d["model_version"] for d in other["per_day"]] == [99]
+    assert sum(other["confidence_histogram"]["counts"]) == 1
+    assert sum(d["count"] for d in other["feedback_per_day"]) == 1
 
 
 def test_bad_days_is_refused(client):

@@ -973,11 +973,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Usage and agreement statistics over the last N days */
+        /**
+         * Usage and agreement statistics over the last N days
+         * @description ``model_version`` restricts every figure to the predictions of one version.
+         */
         get: {
             parameters: {
                 query?: {
                     days?: number;
+                    model_version?: number;
                 };
                 header?: never;
                 path?: never;
@@ -1387,6 +1391,7 @@ export interface components {
             feedback_per_day?: {
                 [key: string]: unknown;
             }[];
+            model_version?: number | null;
             per_day?: {
                 [key: string]: unknown;
             }[];

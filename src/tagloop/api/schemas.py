@@ -237,10 +237,12 @@ class ActivateOut(Schema):
 
 class StatsQuery(Schema):
     days = fields.Integer(load_default=30, validate=validators.Range(min=1, max=3650))
+    model_version = fields.Integer(validate=validators.Range(min=1, max=MAX_INT32))
 
 
 class StatsOut(Schema):
     days = fields.Integer()
+    model_version = fields.Integer(allow_none=True)
     total_predictions = fields.Integer()
     feedback_count = fields.Integer()
     agreement_rate = fields.Float(allow_none=True)

@@ -27,13 +27,16 @@ def _day(column: Any, dialect: str) -> Any:
 @bp.output(StatsOut)
 @bp.doc(summary="Usage and agreement statistics over the last N days")
 def stats(query: dict[str, Any]) -> dict[str, Any]:
-    """Counts per day and label, feedback volume, model/feedback agreement per version."""
+    """Counts per day and label, feedback volume, model/feedback agreement per version;
+    ``model_version`` restricts every figure to the predictions of one version."""
     days = query["days"]
     since = utcnow() - timedelta(days=days)
     engine = store().engine
     day = _day(Prediction.created_at, engine.dialect.name)
     fday = _day(Prediction.feedback_at, engine.dialect.name)
-    recent = Prediction.created_at >= since
+    version = query.get("model_version")
+    of_version = Prediction.model_version == version if version is not None else True
+    recent = (Prediction.created_at >= since) & of_version
     agreed = cast(Prediction.feedback_label == Prediction.label, Integer)
     has_feedback = Prediction.feedback_label.is_not(None)
     # Confidence of the top class is at least 1/k; bin the whole [0, 1] range.
@@ -61,7 +64,7 @@ def stats(query: dict[str, Any]) -> dict[str, Any]:
         ).all()
         feedback_days = conn.execute(
             select(fday, func.count(), func.sum(agreed))
-            .where(has_feedback, Prediction.feedback_at >= since)
+            .where(has_feedback, Prediction.feedback_at >= since, of_version)
             .group_by(fday)
             .order_by(fday)
         ).all()
@@ -74,6 +77,7 @@ def stats(query: dict[str, Any]) -> dict[str, Any]:
     agreements = sum(int(row[3] or 0) for row in per_model)
     return {
         "days": days,
+        "model_version": version,
         "total_predictions": total,
         "feedback_count": feedback,
         "agreement_rate": agreements / feedback if feedback else None,
