@@ -62,6 +62,10 @@ test: $(VENV)/.installed-test frontend/node_modules/.installed ## Lint, type-che
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-frontend-static:
+	@generated=$$(mktemp --suffix=.d.ts) && cd frontend && \
+	  npx openapi-typescript ../docs/openapi.json -o $$generated >/dev/null 2>&1 && \
+	  { cmp -s $$generated src/api/schema.d.ts || \
+	    { echo "frontend/src/api/schema.d.ts is stale: run 'make openapi'" >&2; exit 1; }; }
 	cd frontend && npm run typecheck && npm run test:unit && npm run build
 
 bench: $(VENV)/.installed-test web ## Measure; results go to docs/benchmarks.md

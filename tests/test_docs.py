@@ -31,3 +31,18 @@ def test_readme_starts_with_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     head = readme[: readme.index("## ", readme.index("make test"))]
     assert "make run" in head and "make test" in head
+
+
+def test_openapi_document_is_current() -> None:
+    """The web app's API types are generated from docs/openapi.json: it must match the app."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tagloop.cli import main
+
+    result = CliRunner().invoke(main, ["openapi"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads((ROOT / "docs/openapi.json").read_text()), (
+        "docs/openapi.json is stale: run 'make openapi'"
+    )
