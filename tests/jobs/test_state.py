@@ -55,7 +55,8 @@ def test_a_job_is_claimed_once(store) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_stale_running_job_is_failed_with_a_clear_error(store) -> None:  # type: ignore[no-untyped-def]
-    stale, fresh = create_job(store, "retrain"), create_job(store, "retrain")
+    # Two kinds: at most one job of a kind is unfinished at a time (see the last test).
+    stale, fresh = create_job(store, "retrain"), create_job(store, "evaluate")
     for job in (stale, fresh):
         claim(store, job.id, worker="elsewhere:123")
     set_job(store, stale.id, heartbeat_at=utcnow() - timedelta(seconds=120), stage="training")
@@ -134,8 +135,54 @@ def test_cancelled_is_raised_only_for_a_cancel(store) -> None:  # type: ignore[n
 
 
 def test_a_stopping_worker_fails_its_own_jobs_only(store) -> None:  # type: ignore[no-untyped-def]
-    mine, other = create_job(store, "retrain"), create_job(store, "retrain")
+    mine, other = create_job(store, "retrain"), create_job(store, "evaluate")
     claim(store, mine.id, worker="me:1")
     claim(store, other.id, worker="other:2")
     assert fail_own_jobs(store, "worker stopped", worker="me:1") == [mine.id]
     assert get_job(store, other.id).status == RUNNING
+
+
+def test_the_database_keeps_one_unfinished_job_per_kind(store) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import IntegrityError
+
+    first = create_job(store, "retrain")
+    with pytest.raises(IntegrityError):
+        create_job(store, "retrain")  # what a process that lost the race would do
+    claim(store, first.id, worker="me:1")
+    with pytest.raises(IntegrityError):
+        create_job(store, "retrain")
+    fail_own_jobs(store, "stopped", worker="me:1")
+    assert create_job(store, "retrain").status == QUEUED
+
+
+def test_simultaneous_submissions_queue_one_job(store, settings) -> None:  # type: ignore[no-untyped-def]
+    """Two processes checking 'nothing unfinished' at the same moment: the database decides."""
+    import threading
+
+    from tagloop.jobs.queue import JobInProgress, submit_retrain
+
+    class Recorder:  # the queue's side is not what is tested here
+        def __init__(self) -> None:
+            self.sent: list[int] = []
+
+        def enqueue(self, job_id: int) -> None:
+            self.sent.append(job_id)
+
+    queue, outcomes, start = Recorder(), [], threading.Barrier(6)
+
+    def submit() -> None:
+        start.wait()
+        try:
+            outcomes.append(submit_retrain(store, queue, requested_by="race").id)  # type: ignore[arg-type]
+        except JobInProgress as exc:
+            outcomes.append(("refused", exc.job.id))
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    accepted = [o for o in outcomes if isinstance(o, int)]
+    assert len(outcomes) == 6 and len(accepted) == 1
+    assert queue.sent == accepted
+    assert all(o == ("refused", accepted[0]) for o in outcomes if o not in accepted)

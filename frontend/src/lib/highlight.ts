@@ -5,17 +5,23 @@
  * interpreted as HTML.
  */
 import type { ExplanationToken } from '@/api/types'
+import { codePointIndex } from './unicode'
 
 export interface Segment {
   text: string
+  /** Where the segment starts and ends in `text` as JS indexes it (UTF-16 code units). */
   start: number
   end: number
   /** null for text between explained words; >0 pushed toward the predicted label, <0 away. */
   weight: number | null
 }
 
-/** Only usable spans: inside the text, non-empty, finite non-zero weight; overlaps dropped. */
+/**
+ * Only usable spans: inside the text, non-empty, finite non-zero weight; overlaps dropped.
+ * The API's offsets count code points (Python's `str`); the spans returned index the JS string.
+ */
 function usableSpans(text: string, explanation: readonly ExplanationToken[]): ExplanationToken[] {
+  const { length, toIndex } = codePointIndex(text)
   const valid = explanation
     .filter(
       (t) =>
@@ -23,11 +29,11 @@ function usableSpans(text: string, explanation: readonly ExplanationToken[]): Ex
         Number.isInteger(t.end) &&
         t.start >= 0 &&
         t.end > t.start &&
-        t.start < text.length &&
+        t.start < length &&
         Number.isFinite(t.weight) &&
         t.weight !== 0,
     )
-    .map((t) => ({ ...t, end: Math.min(t.end, text.length) }))
+    .map((t) => ({ ...t, end: Math.min(t.end, length) }))
     .sort((a, b) => a.start - b.start || Math.abs(b.weight) - Math.abs(a.weight))
   const kept: ExplanationToken[] = []
   for (const span of valid) {
@@ -35,7 +41,7 @@ function usableSpans(text: string, explanation: readonly ExplanationToken[]): Ex
     if (last && span.start < last.end) continue
     kept.push(span)
   }
-  return kept
+  return kept.map((span) => ({ ...span, start: toIndex(span.start), end: toIndex(span.end) }))
 }
 
 /** Split `text` into segments covering it exactly once, in order. */

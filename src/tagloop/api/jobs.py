@@ -138,6 +138,7 @@ def jobs(query: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(summary="One job")
 def job(job_id: int) -> dict[str, Any]:
     """A job's status, progress, log, and when done its result and candidate version."""
+    recover_stale(store())  # a page polling one job learns when its worker died
     return _job(job_id)
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from apiflask import APIBlueprint
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, case, cast, func, select, true
 
 from tagloop.api.context import store
 from tagloop.api.schemas import StatsOut, StatsQuery
@@ -35,7 +35,7 @@ def stats(query: dict[str, Any]) -> dict[str, Any]:
     day = _day(Prediction.created_at, engine.dialect.name)
     fday = _day(Prediction.feedback_at, engine.dialect.name)
     version = query.get("model_version")
-    of_version = Prediction.model_version == version if version is not None else True
+    of_version = Prediction.model_version == version if version is not None else true()
     recent = (Prediction.created_at >= since) & of_version
     agreed = cast(Prediction.feedback_label == Prediction.label, Integer)
     has_feedback = Prediction.feedback_label.is_not(None)

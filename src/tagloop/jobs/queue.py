@@ -15,6 +15,7 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tagloop.config import Settings
 from tagloop.jobs.state import create_job, fail_queued, recover_stale, unfinished
@@ -87,17 +88,23 @@ def submit_retrain(
 
     Refuses (``JobInProgress``) while another retraining is queued or running, after first
     failing any job whose worker is gone, so a killed worker does not block the next run.
+    The database's unique index settles a race between two processes submitting at once.
     """
     recover_stale(store)
-    pending = unfinished(store, RETRAIN)
-    if pending:
-        raise JobInProgress(pending[0])
-    job = create_job(
-        store,
-        RETRAIN,
-        params={"reason": reason, "params": params or {}},
-        requested_by=requested_by,
-    )
+    job = None
+    while job is None:
+        pending = unfinished(store, RETRAIN)
+        if pending:
+            raise JobInProgress(pending[0])
+        try:
+            job = create_job(
+                store,
+                RETRAIN,
+                params={"reason": reason, "params": params or {}},
+                requested_by=requested_by,
+            )
+        except IntegrityError:  # another process queued one since the check: look again
+            continue
     try:
         queue.enqueue(job.id)
     except QueueError as exc:

@@ -121,6 +121,16 @@ class Feedback(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
+    # One queued-or-running job per kind, whatever the number of processes submitting.
+    __table_args__ = (
+        Index(
+            "uq_jobs_one_unfinished_per_kind",
+            "kind",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))

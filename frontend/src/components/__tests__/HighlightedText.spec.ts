@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import HighlightedText from '../HighlightedText.vue'
 import { highlightSegments, strengthLevel, topWords } from '@/lib/highlight'
+import { codePointIndex, codePointLength } from '@/lib/unicode'
 
 const text = 'WINNER!! Claim your prize now'
 const explanation = [
@@ -46,6 +47,62 @@ describe('highlightSegments', () => {
   it('returns one plain segment without an explanation, none for empty text', () => {
     expect(highlightSegments('plain')).toEqual([{ text: 'plain', start: 0, end: 5, weight: null }])
     expect(highlightSegments('', explanation)).toEqual([])
+  })
+})
+
+describe('offsets in code points (as the API counts them)', () => {
+  // The API's offsets are Python's: `re.finditer(r"\w+", text)` gives these for this text. Each
+  // 🎉 is one code point there and two UTF-16 code units in JS.
+  const party = '🎉 WIN £1000 now 🎉🎉 call'
+  const partyExplanation = [
+    { token: 'WIN', start: 2, end: 5, weight: 1.1 },
+    { token: '1000', start: 7, end: 11, weight: 0.8 },
+    { token: 'now', start: 12, end: 15, weight: 0.2 },
+    { token: 'call', start: 19, end: 23, weight: 0.9 },
+  ]
+
+  it('marks the right words after emoji', () => {
+    const segments = highlightSegments(party, partyExplanation)
+    expect(segments.filter((s) => s.weight !== null).map((s) => s.text)).toEqual(['WIN', '1000', 'now', 'call'])
+    expect(segments.map((s) => s.text)).toEqual(['🎉 ', 'WIN', ' £', '1000', ' ', 'now', ' 🎉🎉 ', 'call'])
+    // start/end index the JS string, so slicing with them gives each segment back.
+    for (const s of segments) expect(party.slice(s.start, s.end)).toBe(s.text)
+  })
+
+  it('never splits an emoji, clamps at the end in code points, drops spans past it', () => {
+    const text = 'hi 👋🏽 there'
+    // Python: len(text) == 11 ('👋🏽' is two code points, four UTF-16 units).
+    expect(codePointLength(text)).toBe(11)
+    const segments = highlightSegments(text, [
+      { token: '👋🏽', start: 3, end: 5, weight: 0.5 },
+      { token: 'there', start: 6, end: 99, weight: 1 },
+      { token: 'far', start: 11, end: 12, weight: 1 },
+    ])
+    expect(segments.map((s) => [s.text, s.weight])).toEqual([
+      ['hi ', null],
+      ['👋🏽', 0.5],
+      [' ', null],
+      ['there', 1],
+    ])
+  })
+
+  it('maps code-point offsets to UTF-16 indices', () => {
+    const index = codePointIndex(party)
+    expect(index.length).toBe(23)
+    expect([0, 1, 2, 16, 17, 18, 23, 40].map(index.toIndex)).toEqual([0, 2, 3, 17, 19, 21, 26, 26])
+    const plain = codePointIndex('plain')
+    expect([plain.length, plain.toIndex(3), plain.toIndex(9)]).toEqual([5, 3, 5])
+    // A lone surrogate (not valid text, but possible in a JS string) counts as one.
+    expect(codePointLength('a\uD83Cb')).toBe(3)
+  })
+
+  it('shows the marks on the right words in the page', () => {
+    const wrapper = mount(HighlightedText, {
+      props: { text: party, explanation: partyExplanation, predictedName: 'spam' },
+    })
+    const paragraph = wrapper.find('[data-testid="highlighted-text"]')
+    expect(paragraph.findAll('mark').map((m) => m.text())).toEqual(['WIN', '1000', 'now', 'call'])
+    expect(paragraph.text()).toBe(party)
   })
 })
 
