@@ -59,6 +59,7 @@ class Settings:
     rate_limit_storage: str = field(
         default="memory://", metadata={"env": "TAGLOOP_RATE_LIMIT_STORAGE"}
     )
+    proxy_hops: int = field(default=0, metadata={"env": "TAGLOOP_PROXY_HOPS"})
     cors_origins: list[str] = field(default_factory=list, metadata={"env": "TAGLOOP_CORS_ORIGINS"})
     label_names: dict[str, str] = field(
         default_factory=lambda: {"ham": "not spam"}, metadata={"env": "TAGLOOP_LABEL_NAMES"}

@@ -107,6 +107,24 @@ def test_rate_limit_per_client(make_app, count_rows):
     assert other.status_code == 200
 
 
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_proxy_clients_are_told_apart_by_x_forwarded_for(make_app, hops):
+    client = make_app(rate_limit="2 per minute", proxy_hops=hops).test_client()
+
+    def via_proxy(real_client: str) -> int:
+        return client.post(
+            "/api/v1/classify",
+            json={"text": HAM},
+            headers={"X-Forwarded-For": real_client},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},  # the proxy
+        ).status_code
+
+    statuses = [via_proxy("203.0.113.7"), via_proxy("203.0.113.7"), via_proxy("198.51.100.9")]
+    # Trusting the proxy, the third caller has its own budget; not trusting it (the
+    # default), the header is ignored — anyone could send one — and all share the proxy's.
+    assert statuses == ([200, 200, 200] if hops else [200, 200, 429])
+
+
 def test_configured_limits_apply(make_app):
     client = make_app(max_text_length=20, max_batch=2, max_body_bytes=2000).test_client()
     assert client.post("/api/v1/classify", json={"text": "a" * 20}).status_code == 200

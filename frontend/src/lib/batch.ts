@@ -1,6 +1,8 @@
 /** Reading an uploaded file into messages, splitting them into API-sized chunks, writing results. */
 import Papa from 'papaparse'
 import type { Prediction } from '@/api/types'
+import { formatCount } from './format'
+import { codePointLength, utf8Length } from './unicode'
 
 export interface ParsedCsv {
   fields: string[]
@@ -62,6 +64,81 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = []
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
   return chunks
+}
+
+/**
+ * Why the API would refuse `text`, in the API's words (`check_text` in its schemas), or null.
+ * One refused text fails the whole request it is in, so such rows are kept out of the requests.
+ */
+export function textProblem(text: string, maxTextLength: number): string | null {
+  const nul = text.indexOf('\0')
+  if (nul >= 0) return `contains a NUL character at position ${codePointLength(text.slice(0, nul))}`
+  // Python's "printable and not a space": anything but control, format and separator characters.
+  if (!/[^\p{C}\p{Z}]/u.test(text)) return 'text is empty'
+  const length = codePointLength(text)
+  if (length > maxTextLength) {
+    return `text is longer than ${formatCount(maxTextLength)} characters (${formatCount(length)})`
+  }
+  return null
+}
+
+/** Request bodies stay well under the server's limit (`TAGLOOP_MAX_BODY_BYTES`, 16 MiB by default). */
+export const MAX_CHUNK_BYTES = 4 * 1024 * 1024
+
+export interface ChunkLimits {
+  /** Texts per request: `limits.max_batch` from /info. */
+  maxRows: number
+  /** UTF-8 bytes of the JSON body per request. */
+  maxBytes: number
+  /** Characters (code points) per text: `limits.max_text_length` from /info. */
+  maxTextLength: number
+}
+
+/** One request: it accounts for the input rows [start, end) and sends those in `send`. */
+export interface BatchChunk {
+  start: number
+  end: number
+  /** Indices of the rows to send: the range minus the refused rows. */
+  send: number[]
+}
+
+export interface BatchPlan {
+  chunks: BatchChunk[]
+  /** Per row, why it is not sent (see `textProblem`), or null. */
+  problems: (string | null)[]
+}
+
+const EMPTY_BODY_BYTES = utf8Length(JSON.stringify({ texts: [] }))
+
+/**
+ * Split `texts` into requests of at most `maxRows` texts and `maxBytes` bytes of JSON, in order,
+ * leaving out texts the API would refuse. Chunks cover the input without gaps, so once a chunk
+ * is done every row before its `end` has its result. A text too big for `maxBytes` on its own
+ * goes alone.
+ */
+export function planChunks(texts: readonly string[], limits: ChunkLimits): BatchPlan {
+  const { maxRows, maxBytes, maxTextLength } = limits
+  if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`maxRows must be a positive integer, got ${maxRows}`)
+  const problems = texts.map((text) => textProblem(text, maxTextLength))
+  const chunks: BatchChunk[] = []
+  let current: BatchChunk = { start: 0, end: 0, send: [] }
+  let bytes = EMPTY_BODY_BYTES
+  texts.forEach((text, i) => {
+    if (problems[i] === null) {
+      const size = utf8Length(JSON.stringify(text))
+      const full = current.send.length >= maxRows || bytes + 1 + size > maxBytes
+      if (current.send.length > 0 && full) {
+        chunks.push(current)
+        current = { start: i, end: i, send: [] }
+        bytes = EMPTY_BODY_BYTES
+      }
+      bytes += size + (current.send.length > 0 ? 1 : 0) // the comma between texts
+      current.send.push(i)
+    }
+    current.end = i + 1
+  })
+  if (current.end > current.start) chunks.push(current)
+  return { chunks, problems }
 }
 
 export interface BatchRow {

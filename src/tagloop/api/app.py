@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tagloop import __version__
 from tagloop.api import auth, clients, errors, jsonio, limits, observability, schemas, serving, web
@@ -77,4 +78,9 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     web.init_app(app)
+    if settings.proxy_hops:
+        # Behind a reverse proxy every request comes from the proxy's address: trust that
+        # many X-Forwarded-For/-Proto hops, so rate limits and cookies see the real client.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

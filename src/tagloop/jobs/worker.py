@@ -3,15 +3,16 @@
 On start it fails the jobs a dead worker left running and re-queues the jobs still queued in
 the database (a message taken by a worker that was then killed would otherwise be lost;
 duplicates are harmless because a job is claimed before it runs). While it runs, a sweeper
-thread repeats the stale-job check every ``SWEEP_SECONDS`` and re-queues a job whose message
-was lost. On shutdown, jobs it was still
-running are marked failed.
+thread repeats the stale-job check every ``SWEEP_SECONDS``, re-queues a job whose message
+was lost, and, when ``TAGLOOP_RETENTION_DAYS`` is set, deletes expired predictions every
+``PRUNE_SECONDS``. On shutdown, jobs it was still running are marked failed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from tagloop.config import Settings
@@ -19,19 +20,39 @@ from tagloop.jobs.queue import RETRAIN, Queue
 from tagloop.jobs.state import QUEUED, fail_own_jobs, recover_stale, unfinished
 from tagloop.jobs.tasks import Context, run_retrain
 from tagloop.store.models import utcnow
+from tagloop.store.retention import prune_predictions
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
 LOST_SECONDS = 30.0
+PRUNE_SECONDS = 3600.0
 
 
 def _sweep(ctx: Context, queue: Queue, stop: threading.Event) -> None:
+    last_prune = prune_if_due(ctx, None)
     while not stop.wait(SWEEP_SECONDS):
         try:
             recover_stale(ctx.store)
             _requeue_lost(ctx, queue)
         except Exception:
             log.exception("stale-job check failed")
+        last_prune = prune_if_due(ctx, last_prune)
+
+
+def prune_if_due(ctx: Context, last: float | None) -> float | None:
+    """Delete predictions past ``TAGLOOP_RETENTION_DAYS`` if the last run was over an hour
+    ago (or never); returns when it last ran."""
+    days = ctx.settings.retention_days
+    if days <= 0 or (last is not None and time.monotonic() - last < PRUNE_SECONDS):
+        return last
+    try:
+        deleted = prune_predictions(ctx.store, days)
+    except Exception:
+        log.exception("deleting expired predictions failed")
+        return last
+    if deleted:
+        log.info("deleted %s predictions older than %s days", deleted, days)
+    return time.monotonic()
 
 
 def _requeue_lost(ctx: Context, queue: Queue) -> None:

@@ -9,11 +9,22 @@ from sqlalchemy import delete, select
 from tagloop.store import Store
 from tagloop.store.models import Feedback, Prediction, utcnow
 
+BATCH = 5_000  # rows per transaction: classify's writers wait for each one, not for all
+
 
 def prune_predictions(store: Store, days: int) -> int:
+    """Delete predictions created more than ``days`` ago; how many were deleted."""
     cutoff = utcnow() - timedelta(days=days)
-    old = select(Prediction.id).where(Prediction.created_at < cutoff)
-    with store.transaction() as session:
-        session.execute(delete(Feedback).where(Feedback.prediction_id.in_(old)))
-        result = session.execute(delete(Prediction).where(Prediction.created_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
+    deleted = 0
+    while True:
+        with store.transaction() as session:
+            ids = list(
+                session.scalars(
+                    select(Prediction.id).where(Prediction.created_at < cutoff).limit(BATCH)
+                )
+            )
+            if not ids:
+                return deleted
+            session.execute(delete(Feedback).where(Feedback.prediction_id.in_(ids)))
+            session.execute(delete(Prediction).where(Prediction.id.in_(ids)))
+        deleted += len(ids)

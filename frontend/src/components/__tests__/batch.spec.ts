@@ -1,7 +1,18 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
 import Papa from 'papaparse'
-import { chunk, columnTexts, guessTextColumn, parseCsv, parseTextLines, resultsToCsv } from '@/lib/batch'
-import { prediction } from './fixtures'
+import {
+  chunk,
+  columnTexts,
+  guessTextColumn,
+  parseCsv,
+  parseTextLines,
+  planChunks,
+  resultsToCsv,
+  textProblem,
+  type BatchPlan,
+} from '@/lib/batch'
+import { jsonResponse, prediction } from './fixtures'
 
 describe('chunk', () => {
   it('splits into pieces of at most the given size, keeping order', () => {
@@ -15,6 +26,83 @@ describe('chunk', () => {
     expect(chunk([], 10)).toEqual([])
     expect(() => chunk([1], 0)).toThrow(RangeError)
     expect(() => chunk([1], 1.5)).toThrow(RangeError)
+  })
+})
+
+describe('planChunks', () => {
+  const roomy = { maxRows: 1000, maxBytes: 4 * 1024 * 1024, maxTextLength: 10000 }
+  /** What each request would send, as the texts themselves. */
+  const sent = (texts: string[], plan: BatchPlan) => plan.chunks.map((c) => c.send.map((i) => texts[i]))
+  /** The request body a chunk becomes, in UTF-8 bytes. */
+  const bodyBytes = (texts: string[]) => new TextEncoder().encode(JSON.stringify({ texts })).length
+
+  it('keeps to the row limit, in order, covering every row once', () => {
+    const texts = Array.from({ length: 2501 }, (_, i) => `message ${i}`)
+    const plan = planChunks(texts, roomy)
+    expect(plan.chunks.map((c) => c.send.length)).toEqual([1000, 1000, 501])
+    expect(plan.chunks.map((c) => [c.start, c.end])).toEqual([
+      [0, 1000],
+      [1000, 2000],
+      [2000, 2501],
+    ])
+    expect(sent(texts, plan).flat()).toEqual(texts)
+    expect(plan.problems.every((p) => p === null)).toBe(true)
+  })
+
+  it('keeps every request body under the byte budget, counting UTF-8 and JSON escapes', () => {
+    // 900 rows of ~1.3 KB (multi-byte characters, quotes, newlines): far fewer than 1,000 rows fit in 100 KB.
+    const texts = Array.from({ length: 900 }, (_, i) => `${i} "£€🎉"\n`.repeat(60))
+    const maxBytes = 100_000
+    const plan = planChunks(texts, { ...roomy, maxBytes })
+    const bodies = sent(texts, plan)
+    expect(bodies.length).toBeGreaterThan(10)
+    for (const body of bodies) expect(bodyBytes(body)).toBeLessThanOrEqual(maxBytes)
+    // Full chunks: one more row would not have fitted.
+    for (const [i, body] of bodies.slice(0, -1).entries()) {
+      expect(bodyBytes([...body, texts[plan.chunks[i + 1].send[0]]])).toBeGreaterThan(maxBytes)
+    }
+    expect(bodies.flat()).toEqual(texts)
+  })
+
+  it('sends a text bigger than the byte budget on its own', () => {
+    const texts = ['short', 'x'.repeat(500), 'short again']
+    const plan = planChunks(texts, { ...roomy, maxBytes: 100 })
+    expect(sent(texts, plan)).toEqual([['short'], ['x'.repeat(500)], ['short again']])
+  })
+
+  it('leaves out the texts the API would refuse, with its reason, and keeps the ranges whole', () => {
+    const long = 'a'.repeat(11)
+    const texts = ['ok 1', long, 'ok 2', '\u200b', 'ok 3', 'nul\0here', long]
+    const plan = planChunks(texts, { maxRows: 2, maxBytes: 1000, maxTextLength: 10 })
+    expect(sent(texts, plan)).toEqual([['ok 1', 'ok 2'], ['ok 3']])
+    expect(plan.chunks.map((c) => [c.start, c.end])).toEqual([
+      [0, 4],
+      [4, 7],
+    ])
+    expect(plan.problems).toEqual([
+      null,
+      'text is longer than 10 characters (11)',
+      null,
+      'text is empty',
+      null,
+      'contains a NUL character at position 3',
+      'text is longer than 10 characters (11)',
+    ])
+  })
+
+  it('counts characters as the API does: an emoji is one', () => {
+    const texts = ['🎉'.repeat(10), '🎉'.repeat(11)]
+    const plan = planChunks(texts, { ...roomy, maxTextLength: 10 })
+    expect(plan.problems).toEqual([null, 'text is longer than 10 characters (11)'])
+    expect(textProblem('a'.repeat(10001), 10000)).toBe('text is longer than 10,000 characters (10,001)')
+    expect(textProblem(' \t\u200e ', 10)).toBe('text is empty')
+  })
+
+  it('makes one request-less chunk when every text is refused, none for no texts', () => {
+    const plan = planChunks(['', ' '], roomy)
+    expect(plan.chunks).toEqual([{ start: 0, end: 2, send: [] }])
+    expect(planChunks([], roomy).chunks).toEqual([])
+    expect(() => planChunks(['a'], { ...roomy, maxRows: 0 })).toThrow(RangeError)
   })
 })
 
@@ -86,5 +174,71 @@ describe('resultsToCsv', () => {
       error: '',
     })
     expect(parsed.data[1]).toMatchObject({ label: '', prediction_id: '', error: 'text is longer than 10,000 characters' })
+  })
+})
+
+describe('the Batch page', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('marks only the rows of a failed chunk as failed, and refused rows with their reason', async () => {
+    const info = {
+      version: 't',
+      active_model: { id: 1, backend: 'sklearn', labels: ['ham', 'spam'] },
+      labels: ['ham', 'spam'],
+      label_names: { ham: 'not spam' },
+      limits: { max_text_length: 20, max_batch: 3 },
+      store_text: true,
+    }
+    const requests: string[][] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async (input, init) => {
+        if (String(input).startsWith('/api/v1/info')) return jsonResponse(info)
+        const { texts } = JSON.parse(String(init?.body)) as { texts: string[] }
+        requests.push(texts)
+        if (requests.length === 2) {
+          return jsonResponse({ error: { code: 'unavailable', message: 'the model is reloading', details: null } }, 503)
+        }
+        return jsonResponse({ predictions: texts.map((text, i) => prediction({ id: 100 * requests.length + i, text })) })
+      }),
+    )
+    let csvBlob: Blob | null = null
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: (blob: Blob) => ((csvBlob = blob), 'blob:results'), revokeObjectURL: () => {} }))
+
+    const { default: BatchView } = await import('@/views/BatchView.vue')
+    const wrapper = mount(BatchView)
+    await flushPromises()
+    // m3 is too long (21 characters), so 7 texts make 2 requests of 3.
+    const lines = ['m1', 'm2', 'm3 is much too long!!', 'm4', 'm5', 'm6', 'm7', 'm8']
+    const file = new File([lines.join('\n')], 'lines.txt', { type: 'text/plain' })
+    const input = wrapper.find('input[type="file"]')
+    Object.defineProperty(input.element, 'files', { value: [file] })
+    await input.trigger('change')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="batch-run"]').exists()).toBe(true))
+    expect(wrapper.text()).toContain('8 messages in 3 requests')
+    expect(wrapper.find('[data-testid="batch-refused"]').text()).toContain('Message 3: text is longer than 20 characters (21)')
+
+    await wrapper.find('[data-testid="batch-run"]').trigger('click')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="batch-results"]').exists()).toBe(true))
+    expect(requests).toEqual([['m1', 'm2', 'm4'], ['m5', 'm6', 'm7'], ['m8']])
+    expect(wrapper.text()).toContain('Chunk 2 of 3 (messages 5–7): the model is reloading')
+
+    expect(csvBlob).not.toBeNull()
+    const rows = Papa.parse<Record<string, string>>(await csvBlob!.text(), { header: true, skipEmptyLines: true }).data
+    expect(rows.map((r) => [r.text, r.label, r.error])).toEqual([
+      ['m1', 'spam', ''],
+      ['m2', 'spam', ''],
+      ['m3 is much too long!!', '', 'text is longer than 20 characters (21)'],
+      ['m4', 'spam', ''],
+      ['m5', '', 'the model is reloading'],
+      ['m6', '', 'the model is reloading'],
+      ['m7', '', 'the model is reloading'],
+      ['m8', 'spam', ''],
+    ])
+    expect(rows.map((r) => r.prediction_id)).toEqual(['100', '101', '', '102', '', '', '', '300'])
+    expect(wrapper.find('[role="status"]').text()).toContain('4 classified, 4 failed')
+    wrapper.unmount()
   })
 })
