@@ -234,8 +234,14 @@ def test_tutorial_cookies_and_metrics_across_workers(start_server, settings, act
 
     # Classify N texts on fresh connections (spread over both workers), then add up metrics.
     texts = [SPAM, SPAM_2, HAM, HAM_2] * 10
+    ids = []
     for t in texts:
-        assert server.request("POST", "/api/v1/classify", {"text": t}).status == 200
+        reply = server.request("POST", "/api/v1/classify", {"text": t})
+        assert reply.status == 200
+        ids.append(reply.json()["id"])
+    for pid in ids[:6]:
+        feedback = {"label": "spam"}
+        assert server.request("POST", f"/api/v1/predictions/{pid}/feedback", feedback).status == 200
     batch = server.request("POST", "/api/v1/classify", {"texts": [SPAM, HAM, HAM_2]})
     assert batch.status == 200
     bad = server.request("POST", "/api/v1/classify", raw=b'{"text": ')
@@ -256,6 +262,7 @@ def test_tutorial_cookies_and_metrics_across_workers(start_server, settings, act
     count = (("endpoint", "/api/v1/classify"), ("method", "POST"))
     assert values[("tagloop_http_request_duration_seconds_count", count)] == len(texts) + 2
     assert values[("tagloop_active_model_version", ())] == active_version
+    assert values[("tagloop_feedback_total", ())] == 6
 
     # Every 2xx prediction is a stored row.
     engine = create_engine(settings.db_url.replace("postgresql://", "postgresql+psycopg://"))

@@ -178,8 +178,10 @@ describe('resultsToCsv', () => {
 })
 
 describe('the Batch page', () => {
+  const { createObjectURL, revokeObjectURL } = URL
   afterEach(() => {
     vi.unstubAllGlobals()
+    Object.assign(URL, { createObjectURL, revokeObjectURL })
   })
 
   it('marks only the rows of a failed chunk as failed, and refused rows with their reason', async () => {
@@ -204,8 +206,13 @@ describe('the Batch page', () => {
         return jsonResponse({ predictions: texts.map((text, i) => prediction({ id: 100 * requests.length + i, text })) })
       }),
     )
+    // Keep the results file the page makes.
     let csvBlob: Blob | null = null
-    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: (blob: Blob) => ((csvBlob = blob), 'blob:results'), revokeObjectURL: () => {} }))
+    URL.createObjectURL = (blob: Blob | MediaSource) => {
+      csvBlob = blob as Blob
+      return 'blob:results'
+    }
+    URL.revokeObjectURL = () => {}
 
     const { default: BatchView } = await import('@/views/BatchView.vue')
     const wrapper = mount(BatchView)
