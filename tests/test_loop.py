@@ -345,3 +345,49 @@ def _redis_queue(settings: Settings) -> Any:
     except Exception:
         return None
     return queue
+
+
+def test_a_stopped_worker_fails_its_job_and_a_new_worker_runs_what_is_queued(
+    tmp_path: Path, trained: Any
+) -> None:
+    """SIGTERM (a deploy, `systemctl stop`): the running job is failed at once, not left for
+    the stale-job check; a job queued while no worker runs is carried on by the next one."""
+    from tagloop.jobs.queue import Queue, submit_retrain
+    from tagloop.jobs.state import get_job
+    from tagloop.store import Store
+
+    home = tmp_path / "home"
+    install_model(trained, home)
+    settings = Settings(home=home)
+    store = Store.open(settings)
+    env = server_env(home)
+    try:
+        first = submit_retrain(store, Queue(settings), requested_by="test")
+        slow = {**env, "TAGLOOP_TEST_SLOW_TRAIN_SECONDS": "60"}
+        with running_worker(slow, tmp_path / "worker1.log") as worker:
+            wait_for(
+                lambda: (row := get_job(store, first.id)) and row.stage.startswith("training"),
+                30,
+                "the job to reach training",
+            )
+            os.killpg(worker.pid, signal.SIGTERM)
+            assert worker.wait(30) is not None
+        stopped = get_job(store, first.id)
+        assert stopped.status == "failed" and "worker was stopped" in stopped.error
+
+        second = submit_retrain(store, Queue(settings), requested_by="test")
+        time.sleep(1)
+        assert get_job(store, second.id).status == "queued"  # no worker: it waits
+        with running_worker(env, tmp_path / "worker2.log"):
+            done = wait_for(
+                lambda: (
+                    (row := get_job(store, second.id))
+                    and row.status not in ("queued", "running")
+                    and row
+                ),
+                90,
+                "the queued job",
+            )
+        assert done.status == "succeeded", done.error
+    finally:
+        store.close()
