@@ -130,7 +130,7 @@ def init_app(app: APIFlask) -> None:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             allowed = ", ".join(m for m in exc.valid_methods if m not in ("HEAD", "OPTIONS"))
             message = f"{request.method} is not allowed at {request.path}: use {allowed}"
-        if status == 404 and request.path.startswith("/api/"):
+        if status == 404 and (request.path + "/").startswith("/api/"):
             message = f"no API endpoint at {request.path}"
         if status == 429:
             message = f"rate limit exceeded: {message}"
