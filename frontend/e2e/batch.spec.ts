@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { expect, test } from '@playwright/test'
 import Papa from 'papaparse'
-import { screenshotBoth } from './helpers'
+import { apiJson, screenshotBoth } from './helpers'
 
 const SPAMMY = [
   'URGENT! You have won a 1 week FREE membership in our £100,000 prize Jackpot! Txt CLAIM to 81010',
@@ -56,6 +56,65 @@ test('a 200-row CSV upload yields a downloadable 200-row CSV of results', async 
   expect(spam).toBeLessThan(180)
 
   await screenshotBoth(page, 'batch')
+})
+
+test('2,500 rows from a column picked by hand go in several requests; a too-long row fails alone', async ({ page, request }) => {
+  test.setTimeout(180_000)
+  const { limits } = await apiJson<{ limits: { max_text_length: number; max_batch: number } }>(request, '/api/v1/info')
+  const rows = 2500
+  const tooLong = 1234 // 1-based row number
+  const data = Array.from({ length: rows }, (_, i) => {
+    const pool = i % 3 === 0 ? SPAMMY : HAMMY
+    return {
+      id: i + 1,
+      message: `row ${i + 1}`, // the column the page guesses
+      note: i + 1 === tooLong ? 'x'.repeat(limits.max_text_length + 1) : `${pool[i % pool.length]} [${i + 1}]`,
+    }
+  })
+  const requests = Math.ceil((rows - 1) / limits.max_batch)
+  expect(requests, 'the file needs several requests').toBeGreaterThan(1)
+
+  await page.goto('/batch')
+  await page.getByLabel('CSV or text file').setInputFiles({
+    name: 'big.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(Papa.unparse(data)),
+  })
+  const picker = page.getByLabel('Column with the messages')
+  await expect(picker).toHaveValue('message')
+  await picker.selectOption('note')
+  await expect(page.getByText(`2,500 messages in ${requests} requests`)).toBeVisible()
+  await expect(page.getByTestId('batch-refused')).toContainText(`Message 1,234: text is longer than`)
+
+  const sent: number[] = []
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/v1/classify') && r.method() === 'POST') sent.push((r.postDataJSON() as { texts: string[] }).texts.length)
+  })
+  await page.getByTestId('batch-run').click()
+  await expect(page.getByTestId('batch-results')).toBeVisible({ timeout: 120_000 })
+  await expect(page.getByText('Classified 2,500 of 2,500 messages')).toBeVisible()
+  await expect(page.getByTestId('batch-results').getByRole('status')).toContainText('2,499 classified, 1 failed')
+  await expect(page.getByRole('alert')).toHaveCount(0)
+  expect(sent).toHaveLength(requests)
+  expect(sent.every((n) => n <= limits.max_batch)).toBe(true)
+  expect(sent.reduce((a, b) => a + b, 0)).toBe(rows - 1)
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-download').click()])
+  const parsed = Papa.parse<Record<string, string>>(await readFile(await download.path(), 'utf8'), {
+    header: true,
+    skipEmptyLines: true,
+  })
+  expect(parsed.data).toHaveLength(rows)
+  for (const [i, row] of parsed.data.entries()) {
+    expect(row.text).toBe(data[i].note)
+    if (i + 1 === tooLong) {
+      expect(row.label).toBe('')
+      expect(row.error).toMatch(/^text is longer than/)
+    } else {
+      expect(['ham', 'spam']).toContain(row.label)
+      expect(row.error).toBe('')
+    }
+  }
 })
 
 test('a text file is read one message per line', async ({ page }) => {

@@ -65,3 +65,33 @@ test("a text over the length limit shows the API's error message", async ({ page
   const alert = page.getByRole('alert').filter({ hasText: 'Could not classify' })
   await expect(alert).toContainText(error.message)
 })
+
+test('Ctrl+Enter in the text box classifies', async ({ page }) => {
+  await page.goto('/')
+  const box = page.getByLabel('Message', { exact: true })
+  await box.fill(SPAM)
+  await box.press('Control+Enter')
+  const result = page.getByTestId('result')
+  await expect(result).toBeVisible()
+  await expect(result.locator('[data-badge]').first()).toHaveText('spam')
+  await expect(result.getByTestId('highlighted-text')).toHaveText(SPAM)
+  // The key press submitted instead of adding a line.
+  await expect(box).toHaveValue(SPAM)
+})
+
+test('words after emoji are marked exactly (the API counts characters in code points)', async ({ page }) => {
+  const text = `🎉🎉 ${SPAM} 🎉 call now`
+  await page.goto('/')
+  await page.getByLabel('Message', { exact: true }).fill(text)
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/v1/classify') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Classify', exact: true }).click(),
+  ])
+  const { explanation } = (await response.json()) as { explanation: { token: string; weight: number }[] }
+  // The API's token is its own slice of the text: every mark must show one of them, not a shifted slice.
+  const tokens = new Set(explanation.filter((t) => t.weight !== 0).map((t) => t.token))
+  const marks = await page.getByTestId('result').getByTestId('highlighted-text').locator('mark').allTextContents()
+  expect(marks.length).toBeGreaterThan(0)
+  for (const mark of marks) expect(tokens, `marked "${mark}"`).toContain(mark)
+  await expect(page.getByTestId('highlighted-text')).toHaveText(text)
+})

@@ -6,6 +6,7 @@ test('history filters, inline feedback and the CSV export of the filtered rows',
   const made = (await (await request.post('/api/v1/classify', { data: { text: `${SPAM} (history)` } })).json()) as {
     id: number
     label: string
+    confidence: number
   }
 
   await page.goto('/history')
@@ -34,4 +35,41 @@ test('history filters, inline feedback and the CSV export of the filtered rows',
   const parsed = Papa.parse<Record<string, string>>(csv, { header: true, skipEmptyLines: true })
   expect(parsed.data.length).toBeGreaterThan(0)
   expect(parsed.data.every((r) => r.label === 'spam')).toBe(true)
+
+  // Feedback state: the rows shown are the ones with that state (all spam predictions, text filter off).
+  await page.getByLabel('Text contains').fill('')
+  await page.getByRole('button', { name: 'Apply filters' }).click()
+  await expect(page).not.toHaveURL(/q=/)
+  const feedbackCells = rows.locator('td[data-label="Feedback"]')
+  await page.getByLabel('Feedback', { exact: true }).selectOption('agree')
+  await expect(page).toHaveURL(/feedback=agree/)
+  await expect(row).toBeVisible()
+  await expect.poll(async () => (await feedbackCells.allTextContents()).every((t) => t.includes('Confirmed as'))).toBe(true)
+
+  await page.getByLabel('Feedback', { exact: true }).selectOption('none')
+  await expect(page).toHaveURL(/feedback=none/)
+  await expect(row).toHaveCount(0)
+  await expect(rows.first()).toBeVisible()
+  await expect
+    .poll(async () => (await feedbackCells.allTextContents()).some((t) => /Confirmed as|Corrected to/.test(t)))
+    .toBe(false)
+  await page.getByLabel('Feedback', { exact: true }).selectOption('')
+
+  // Confidence range (in percent): every row shown is inside it.
+  const confidences = async () =>
+    (await rows.locator('td[data-label="Confidence"]').allTextContents()).map((t) => Number.parseFloat(t))
+  const floor = Math.floor(made.confidence * 100)
+  await page.getByLabel('Minimum confidence (%)').fill(String(floor))
+  await page.getByLabel('Maximum confidence (%)').fill('100')
+  await page.getByRole('button', { name: 'Apply filters' }).click()
+  await expect(page).toHaveURL(new RegExp(`min=${floor}&max=100`))
+  await expect(row).toBeVisible()
+  await expect.poll(async () => (await confidences()).every((c) => c >= floor)).toBe(true)
+
+  await page.getByLabel('Minimum confidence (%)').fill('')
+  await page.getByLabel('Maximum confidence (%)').fill(String(floor - 1))
+  await page.getByRole('button', { name: 'Apply filters' }).click()
+  await expect(page).toHaveURL(new RegExp(`max=${floor - 1}`))
+  await expect(row).toHaveCount(0)
+  await expect.poll(async () => (await confidences()).every((c) => c <= floor - 1)).toBe(true)
 })

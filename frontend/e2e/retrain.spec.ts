@@ -34,6 +34,18 @@ test('retrain from the Models page, compare the candidate and promote it', async
   const promote = page.getByTestId('promote')
   const candidate = Number((await promote.textContent())?.match(/#(\d+)/)?.[1])
   expect(candidate).toBeGreaterThan(active.id)
+
+  // The candidate's own page shows the comparison stored when it was trained, with a promote button.
+  await page.goto(`/models/${candidate}`)
+  const stored = page.getByTestId('model-comparison')
+  await expect(stored).toContainText(`The comparison made when model #${candidate} was trained`)
+  await expect(stored.locator('table.matrix')).toHaveCount(2)
+  await expect(stored.getByTestId('promote')).toHaveText(`Promote model #${candidate}`)
+
+  // A fresh load of the Models page still offers the latest retrain's candidate, compared.
+  await page.goto('/models')
+  await expect(page.getByTestId('job')).toContainText('succeeded')
+  await expect(page.getByTestId('comparison')).toContainText(`Candidate #${candidate} vs active #${active.id}`)
   await promote.click()
   await expect(page.getByText(`Model #${candidate} is now active.`)).toBeVisible()
   expect((await apiJson<{ items: Model[] }>(request, '/api/v1/models')).items.find((m) => m.active)?.id).toBe(candidate)

@@ -46,8 +46,13 @@ export interface RequestOptions {
   body?: unknown
   /** Admin token, sent as `Authorization: Bearer …`. */
   token?: string | null
+  /** Who is acting, sent as `X-Tagloop-Actor`: the activation history names them. */
+  actor?: string | null
   signal?: AbortSignal
 }
+
+/** What an admin request carries: the token, and the name of the person using it. */
+export type AdminAuth = { token: string; actor?: string | null }
 
 function isErrorBody(value: unknown): value is ApiErrorBody {
   if (typeof value !== 'object' || value === null || !('error' in value)) return false
@@ -99,6 +104,7 @@ export async function request<T>(method: string, path: string, options: RequestO
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
   if (options.token) headers.Authorization = `Bearer ${options.token}`
+  if (options.actor) headers['X-Tagloop-Actor'] = options.actor
 
   let response: Response
   try {

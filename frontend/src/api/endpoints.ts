@@ -5,7 +5,7 @@
  * compile unless `T` narrows what the document says that operation answers, and request bodies and
  * query parameters are checked (`satisfies`) against the document's types.
  */
-import { API_BASE, get, post, toQueryString } from './client'
+import { API_BASE, get, post, toQueryString, type AdminAuth } from './client'
 import type { Answer } from './openapi'
 import type {
   ActivationList,
@@ -68,18 +68,18 @@ export const listModels = () => get<Answer<'/models', 'get', ModelList>>('/model
 
 export const getModel = (id: number) => get<Answer<'/models/{model_id}', 'get', Model>>(`/models/${id}`)
 
-export const activateModel = (id: number, token: string, reason?: string) =>
+export const activateModel = (id: number, admin: AdminAuth, reason?: string) =>
   post<Answer<'/models/{model_id}/activate', 'post', ActivationResult>>(
     `/models/${id}/activate`,
     (reason ? { reason } : {}) satisfies ReasonIn,
-    { token },
+    admin,
   )
 
-export const rollbackModel = (token: string, reason?: string) =>
+export const rollbackModel = (admin: AdminAuth, reason?: string) =>
   post<Answer<'/models/rollback', 'post', ActivationResult>>(
     '/models/rollback',
     (reason ? { reason } : {}) satisfies RollbackIn,
-    { token },
+    admin,
   )
 
 export const activationHistory = () => get<Answer<'/models/history', 'get', ActivationList>>('/models/history')
@@ -87,17 +87,19 @@ export const activationHistory = () => get<Answer<'/models/history', 'get', Acti
 export const compareModels = (a: number, b: number) =>
   get<Answer<'/models/compare', 'get', ModelComparison>>('/models/compare', { a, b } satisfies CompareQuery)
 
-export const getStats = (days = 30) => get<Answer<'/stats', 'get', Stats>>('/stats', { days } satisfies StatsQuery)
+/** Statistics over the last `days` days, of one model version's predictions if `modelVersion` is given. */
+export const getStats = (days = 30, modelVersion?: number) =>
+  get<Answer<'/stats', 'get', Stats>>('/stats', { days, model_version: modelVersion } satisfies StatsQuery)
 
-export const startRetrain = (token: string) =>
-  post<Answer<'/retrain', 'post', Job>>('/retrain', {} satisfies RetrainIn, { token })
+export const startRetrain = (admin: AdminAuth) =>
+  post<Answer<'/retrain', 'post', Job>>('/retrain', {} satisfies RetrainIn, admin)
 
 export const listJobs = () => get<Answer<'/jobs', 'get', JobList>>('/jobs')
 
 export const getJob = (id: number) => get<Answer<'/jobs/{job_id}', 'get', Job>>(`/jobs/${id}`)
 
-export const cancelJob = (id: number, token: string) =>
-  post<Answer<'/jobs/{job_id}/cancel', 'post', Job>>(`/jobs/${id}/cancel`, {}, { token })
+export const cancelJob = (id: number, admin: AdminAuth) =>
+  post<Answer<'/jobs/{job_id}/cancel', 'post', Job>>(`/jobs/${id}/cancel`, {}, admin)
 
 export const reviewQueue = (limit = 50) =>
   get<Answer<'/review', 'get', ReviewList>>('/review', { limit } satisfies ReviewQuery)

@@ -1,32 +1,56 @@
 /**
  * The admin token: asked for once in a dialog, kept in sessionStorage only (gone when the tab
- * closes), asked for again when the server answers 401/403.
+ * closes), asked for again when the server answers 401/403. The same dialog asks for the
+ * person's name (optional), sent as `X-Tagloop-Actor` so the activation history says who it was.
  */
 import { readonly, ref } from 'vue'
 import { ApiError } from '@/api/client'
 
 const STORAGE_KEY = 'tagloop.adminToken'
+const ACTOR_KEY = 'tagloop.adminActor'
+export const MAX_ACTOR_LENGTH = 100
 
-function stored(): string | null {
+function stored(key: string): string | null {
   try {
-    return sessionStorage.getItem(STORAGE_KEY)
+    return sessionStorage.getItem(key)
   } catch {
     return null
   }
 }
 
-const token = ref<string | null>(stored())
+function store(key: string, value: string | null) {
+  try {
+    if (value) sessionStorage.setItem(key, value)
+    else sessionStorage.removeItem(key)
+  } catch {
+    // Storage disabled: the value lives in memory for this page only.
+  }
+}
+
+/**
+ * Why `name` cannot be sent as the actor, or null. It travels in an HTTP header, which carries
+ * only printable ASCII safely (the server reads the header's bytes as they come).
+ */
+export function actorNameProblem(name: string): string | null {
+  if (name.length > MAX_ACTOR_LENGTH) return `Use at most ${MAX_ACTOR_LENGTH} characters.`
+  if (!/^[\x20-\x7e]*$/.test(name)) return 'Use plain letters (A–Z), digits, spaces and punctuation only.'
+  return null
+}
+
+const token = ref<string | null>(stored(STORAGE_KEY))
+const actor = ref<string | null>(stored(ACTOR_KEY))
 const dialog = ref<{ open: boolean; message: string | null }>({ open: false, message: null })
 let answer: ((value: string | null) => void) | null = null
 
 function setToken(value: string | null) {
   token.value = value
-  try {
-    if (value) sessionStorage.setItem(STORAGE_KEY, value)
-    else sessionStorage.removeItem(STORAGE_KEY)
-  } catch {
-    // Storage disabled: the token lives in memory for this page only.
-  }
+  store(STORAGE_KEY, value)
+}
+
+function setActor(value: string | null) {
+  const trimmed = value?.trim() || null
+  actor.value = trimmed && actorNameProblem(trimmed) === null ? trimmed : null
+  store(ACTOR_KEY, actor.value)
 }
 
 /** Open the dialog; resolves with the token entered, or null if the user cancelled. */
@@ -38,10 +62,13 @@ function askForToken(message: string | null = null): Promise<string | null> {
   })
 }
 
-/** Called by the dialog. */
-function submitToken(value: string | null) {
+/** Called by the dialog; `name` (when given) replaces the stored name, '' forgets it. */
+function submitToken(value: string | null, name?: string) {
   const trimmed = value?.trim() || null
-  if (trimmed) setToken(trimmed)
+  if (trimmed) {
+    setToken(trimmed)
+    if (name !== undefined) setActor(name)
+  }
   dialog.value = { open: false, message: null }
   const resolve = answer
   answer = null
@@ -49,15 +76,16 @@ function submitToken(value: string | null) {
 }
 
 /**
- * Run `action` with the admin token, asking for it first if there is none and again after a
- * 401/403. Resolves to null if the user cancels the dialog; other errors are thrown.
+ * Run `action` with the admin token (and the person's name, if given), asking for the token
+ * first if there is none and again after a 401/403. Resolves to null if the user cancels the
+ * dialog; other errors are thrown.
  */
-async function withAdmin<T>(action: (token: string) => Promise<T>): Promise<T | null> {
+async function withAdmin<T>(action: (token: string, actor: string | null) => Promise<T>): Promise<T | null> {
   let current = token.value ?? (await askForToken())
   for (;;) {
     if (!current) return null
     try {
-      return await action(current)
+      return await action(current, actor.value)
     } catch (e) {
       if (!(e instanceof ApiError) || !e.isAuth) throw e
       setToken(null)
@@ -69,10 +97,15 @@ async function withAdmin<T>(action: (token: string) => Promise<T>): Promise<T | 
 export function useAdminToken() {
   return {
     token: readonly(token),
+    actor: readonly(actor),
     dialog: readonly(dialog),
     withAdmin,
     askForToken,
     submitToken,
-    forget: () => setToken(null),
+    /** Forget the token and the name. */
+    forget: () => {
+      setToken(null)
+      setActor(null)
+    },
   }
 }

@@ -1,7 +1,7 @@
 /** Activate / roll back a model with the admin token, with busy, error and notice refs. */
 import { ref } from 'vue'
 import { activateModel, rollbackModel } from '@/api/endpoints'
-import { errorMessage } from '@/api/client'
+import { errorMessage, type AdminAuth } from '@/api/client'
 import type { ActivationResult } from '@/api/types'
 import { useAdminToken } from './useAdminToken'
 import { useInfo } from './useInfo'
@@ -13,12 +13,12 @@ export function useModelActions() {
   const error = ref<string | null>(null)
   const notice = ref<string | null>(null)
 
-  async function perform(action: (token: string) => Promise<ActivationResult>, done: (r: ActivationResult) => string) {
+  async function perform(action: (admin: AdminAuth) => Promise<ActivationResult>, done: (r: ActivationResult) => string) {
     busy.value = true
     error.value = null
     notice.value = null
     try {
-      const result = await withAdmin(action)
+      const result = await withAdmin((token, actor) => action({ token, actor }))
       if (result) {
         notice.value = done(result)
         void reload()
@@ -34,13 +34,13 @@ export function useModelActions() {
 
   const activate = (id: number, reason?: string) =>
     perform(
-      (token) => activateModel(id, token, reason),
+      (admin) => activateModel(id, admin, reason),
       (r) => `Model #${r.active_model.id} is now active.`,
     )
 
   const rollback = (reason?: string) =>
     perform(
-      (token) => rollbackModel(token, reason),
+      (admin) => rollbackModel(admin, reason),
       (r) => `Rolled back: model #${r.active_model.id} is active again.`,
     )
 

@@ -12,7 +12,7 @@ import {
   textProblem,
   type BatchPlan,
 } from '@/lib/batch'
-import { jsonResponse, prediction } from './fixtures'
+import { info, jsonResponse, prediction } from './fixtures'
 
 describe('chunk', () => {
   it('splits into pieces of at most the given size, keeping order', () => {
@@ -185,19 +185,11 @@ describe('the Batch page', () => {
   })
 
   it('marks only the rows of a failed chunk as failed, and refused rows with their reason', async () => {
-    const info = {
-      version: 't',
-      active_model: { id: 1, backend: 'sklearn', labels: ['ham', 'spam'] },
-      labels: ['ham', 'spam'],
-      label_names: { ham: 'not spam' },
-      limits: { max_text_length: 20, max_batch: 3 },
-      store_text: true,
-    }
     const requests: string[][] = []
     vi.stubGlobal(
       'fetch',
       vi.fn<typeof fetch>(async (input, init) => {
-        if (String(input).startsWith('/api/v1/info')) return jsonResponse(info)
+        if (String(input).startsWith('/api/v1/info')) return jsonResponse(info(1, { max_text_length: 20, max_batch: 3 }))
         const { texts } = JSON.parse(String(init?.body)) as { texts: string[] }
         requests.push(texts)
         if (requests.length === 2) {
