@@ -44,6 +44,23 @@ def test_unknown_model_is_404(client, active_version):
     assert f"model version {active_version + 10}" in error_of(response)["message"]
 
 
+@pytest.mark.parametrize(
+    ("header", "actor"),
+    [
+        (None, "admin"),
+        ("ana", "ana"),
+        ("Zo%C3%AB%20%E6%9D%8E", "Zoë 李"),  # percent-encoded UTF-8, as the web app sends it
+        ("100% sure", "100% sure"),  # not an escape: kept as written
+        ("%0A%0D", "admin"),  # nothing printable
+    ],
+)
+def test_the_actor_is_named_in_the_history(client, admin_headers, second_version, header, actor):
+    headers = {**admin_headers, **({"X-Tagloop-Actor": header} if header else {})}
+    response = client.post(f"/api/v1/models/{second_version}/activate", json={}, headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["activation"]["actor"] == actor
+
+
 def test_activate_then_the_server_serves_the_new_version(
     app, client, admin_headers, active_version, second_version
 ):

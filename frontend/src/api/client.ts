@@ -104,7 +104,8 @@ export async function request<T>(method: string, path: string, options: RequestO
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
   if (options.token) headers.Authorization = `Bearer ${options.token}`
-  if (options.actor) headers['X-Tagloop-Actor'] = options.actor
+  // Percent-encoded: a header carries only ASCII, a name may be "Zoë" (the server decodes it).
+  if (options.actor) headers['X-Tagloop-Actor'] = encodeURIComponent(options.actor)
 
   let response: Response
   try {

@@ -28,12 +28,12 @@ function store(key: string, value: string | null) {
 }
 
 /**
- * Why `name` cannot be sent as the actor, or null. It travels in an HTTP header, which carries
- * only printable ASCII safely (the server reads the header's bytes as they come).
+ * Why `name` cannot be sent as the actor, or null. Any language is fine: the client sends it
+ * percent-encoded (UTF-8) and the server decodes it.
  */
 export function actorNameProblem(name: string): string | null {
   if (name.length > MAX_ACTOR_LENGTH) return `Use at most ${MAX_ACTOR_LENGTH} characters.`
-  if (!/^[\x20-\x7e]*$/.test(name)) return 'Use plain letters (A–Z), digits, spaces and punctuation only.'
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'Use letters, digits, spaces and punctuation only.'
   return null
 }
 

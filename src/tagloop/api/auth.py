@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from flask import Flask, current_app, g, request
 
@@ -35,7 +36,10 @@ def admin_actor() -> str:
         raise ApiError(401, "admin token required: send 'Authorization: Bearer <token>'")
     if not hmac.compare_digest(token.strip().encode(), expected.encode()):
         raise ApiError(401, "admin token is not valid", code="invalid_token")
-    return request.headers.get("X-Tagloop-Actor", "admin")[:200]
+    # Percent-encoded UTF-8, as the web app sends it (a header carries ASCII only).
+    actor = unquote(request.headers.get("X-Tagloop-Actor", ""), errors="replace")
+    actor = "".join(ch for ch in actor if ch.isprintable()).strip()
+    return actor[:200] or "admin"
 
 
 def admin_required(view: F) -> F:

@@ -59,6 +59,8 @@ describe('the name for the activation history', () => {
     await request('POST', '/models/rollback', { body: {}, token: 't' })
     const [named, anonymous] = headersOf('/api/v1/models/rollback')
     expect(named['X-Tagloop-Actor']).toBe('Ada')
+    await request('POST', '/models/rollback', { body: {}, token: 't', actor: 'Zoë 李' })
+    expect(headersOf('/api/v1/models/rollback')[2]['X-Tagloop-Actor']).toBe('Zo%C3%AB%20%E6%9D%8E')
     expect(anonymous).not.toHaveProperty('X-Tagloop-Actor')
   })
 
@@ -89,17 +91,17 @@ describe('the name for the activation history', () => {
 
     for (const path of ['/api/v1/models/2/activate', '/api/v1/models/rollback', '/api/v1/retrain', '/api/v1/jobs/5/cancel']) {
       const [headers] = headersOf(path)
-      expect(headers, path).toMatchObject({ Authorization: 'Bearer tok', 'X-Tagloop-Actor': 'Ada Lovelace' })
+      expect(headers, path).toMatchObject({ Authorization: 'Bearer tok', 'X-Tagloop-Actor': 'Ada%20Lovelace' })
     }
   })
 
-  it('refuses a name an HTTP header cannot carry; an empty name sends none', async () => {
+  it('refuses a name with control characters; an empty name sends none', async () => {
     const headersOf = stubServer()
     const dialog = mount(AdminTokenDialog, { attachTo: document.body })
     mounted.push(dialog)
     const activating = useModelActions().activate(2)
-    await answerDialog(dialog, 'tok', 'Zoë 李')
-    expect(dialog.find('#admin-actor-hint').text()).toContain('plain letters')
+    await answerDialog(dialog, 'tok', 'Zoë\t李')
+    expect(dialog.find('#admin-actor-hint').text()).toContain('letters, digits')
     expect(dialog.find('button[type="submit"]').attributes('disabled')).toBeDefined()
     expect(dialog.find('dialog').attributes('open')).toBeDefined()
 
