@@ -35,6 +35,16 @@ def server_env(home: Path, database_url: str = "", **extra: str) -> dict[str, st
     return env
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process group, SIGKILL if it has not ended 20 s later."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -69,12 +79,7 @@ def running_server(
         wait_ready(url, proc)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
         if log:
             out.close()  # type: ignore[union-attr]
 
@@ -94,9 +99,4 @@ def running_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[
             yield proc
         finally:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+                stop(proc)

@@ -65,6 +65,24 @@ def wait_job(url: str, job_id: int, statuses: set[str], timeout: float = 90) -> 
 
 
 @contextmanager
+def worker_busy_training(
+    env: dict[str, str], store: Any, job_id: int, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A worker whose training step of job ``job_id`` lasts a minute (a test-only setting),
+    yielded once the job has reached it: something to kill mid-retraining."""
+    from tagloop.jobs.state import get_job
+
+    slow = {**env, "TAGLOOP_TEST_SLOW_TRAIN_SECONDS": "60"}
+    with running_worker(slow, log) as worker:
+        wait_for(
+            lambda: (row := get_job(store, job_id)) and row.stage.startswith("training"),
+            30,
+            "the job to reach training",
+        )
+        yield worker
+
+
+@contextmanager
 def running_servers(envs: list[dict[str, str]], logs: list[Path]) -> Iterator[list[str]]:
     """Several ``tagloop serve`` processes, started side by side (they start faster so)."""
     managers = [running_server(e, workers=2, log=log) for e, log in zip(envs, logs, strict=True)]
@@ -252,13 +270,7 @@ def test_a_killed_worker_fails_its_job_and_leaves_the_model_alone(
     env = server_env(home)
     try:
         job = submit_retrain(store, Queue(settings), requested_by="test")
-        slow = {**env, "TAGLOOP_TEST_SLOW_TRAIN_SECONDS": "60"}
-        with running_worker(slow, tmp_path / "worker1.log") as worker:
-            wait_for(
-                lambda: (row := get_job(store, job.id)) and row.stage.startswith("training"),
-                30,
-                "the job to reach training",
-            )
+        with worker_busy_training(env, store, job.id, tmp_path / "worker1.log") as worker:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
         assert get_job(store, job.id).status == "running"  # nobody has noticed yet
@@ -363,13 +375,7 @@ def test_a_stopped_worker_fails_its_job_and_a_new_worker_runs_what_is_queued(
     env = server_env(home)
     try:
         first = submit_retrain(store, Queue(settings), requested_by="test")
-        slow = {**env, "TAGLOOP_TEST_SLOW_TRAIN_SECONDS": "60"}
-        with running_worker(slow, tmp_path / "worker1.log") as worker:
-            wait_for(
-                lambda: (row := get_job(store, first.id)) and row.stage.startswith("training"),
-                30,
-                "the job to reach training",
-            )
+        with worker_busy_training(env, store, first.id, tmp_path / "worker1.log") as worker:
             os.killpg(worker.pid, signal.SIGTERM)
             assert worker.wait(30) is not None
         stopped = get_job(store, first.id)
