@@ -79,6 +79,21 @@ def test_cors_only_for_configured_origins(make_app):
     assert allowed.headers.get("Access-Control-Allow-Credentials") == "true"
     other = client.get("/api/v1/info", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+    # A preflight carries no credentials: an admin endpoint answers it, then wants the token.
+    preflight = client.options(
+        "/api/v1/models/rollback",
+        headers={
+            "Origin": "https://tagloop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers.get("Access-Control-Allow-Origin") == "https://tagloop.example"
+    unauthorised = client.post(
+        "/api/v1/models/rollback", json={}, headers={"Origin": "https://tagloop.example"}
+    )
+    assert unauthorised.status_code == 401
 
 
 def test_no_cors_headers_without_configured_origins(client):

@@ -59,6 +59,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def check_admin_token() -> None:
+        if request.method == "OPTIONS":  # a CORS preflight carries no credentials
+            return
         view = current_app.view_functions.get(request.endpoint or "")
         if getattr(view, "tagloop_admin", False):
             g.admin_actor = admin_actor()
