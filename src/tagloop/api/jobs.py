@@ -29,8 +29,7 @@ from tagloop.jobs.state import (
     recover_stale,
     request_cancel,
 )
-from tagloop.ml.backends import get_backend
-from tagloop.ml.params import build_backend
+from tagloop.ml.params import retraining_backend
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("jobs", __name__, url_prefix="/api/v1", tag="Jobs")
@@ -182,14 +181,9 @@ def _auto_retrain(response: Response) -> Response:
 
 
 def _check_params(backend: str, current: dict[str, Any], changes: dict[str, Any]) -> None:
-    """Refuse parameters the worker would fail on now, with the same 422 as bad JSON: build
-    the backend as the worker will, from the active version's parameters and the changes."""
-    params = {**current, **changes}
-    seed = params.pop("seed", 0)
+    """Refuse parameters the worker would fail on now, with the same 422 as bad JSON."""
     try:
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
-        build_backend(get_backend(backend), seed, params)
+        retraining_backend(backend, current, changes)
     except (ValueError, LookupError, RuntimeError) as exc:
         raise ApiError(
             422, str(exc), code="validation_error", details={"json": {"params": [str(exc)]}}

@@ -18,9 +18,8 @@ from typing import Any
 from tagloop.config import Settings
 from tagloop.jobs.policy import Decision, decide
 from tagloop.jobs.state import JobRun, claim, get_job
-from tagloop.ml.backends import get_backend
 from tagloop.ml.compare import Side, compare, summary
-from tagloop.ml.params import build_backend
+from tagloop.ml.params import retraining_backend
 from tagloop.ml.registry import Conflict, Registry
 from tagloop.ml.retrain import RetrainError, build_retraining_data, load_feedback, training_base
 from tagloop.ml.snapshots import EVAL_DIR, TRAIN_DIR, write_snapshot
@@ -98,9 +97,7 @@ def _retrain(ctx: Context, run: JobRun) -> None:
 
     run.progress("loading the active model", 0.08)
     active_model = registry.load(parent)
-    params = {**parent.params, **overrides}
-    seed = int(params.pop("seed", 0))
-    model = build_backend(get_backend(parent.backend), seed, params)
+    model = retraining_backend(parent.backend, parent.params, overrides)
 
     def fit_progress(stage: str, fraction: float) -> None:
         run.progress(f"training: {stage}", 0.15 + 0.6 * fraction)

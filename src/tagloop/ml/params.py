@@ -14,6 +14,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tagloop.ml.backends import get_backend
 from tagloop.ml.backends.base import Backend
 
 
@@ -51,6 +52,19 @@ def build_backend(backend_class: type[Backend], seed: int, params: Mapping[str, 
     model: Backend = factory(seed=seed, **params)
     model.get_params()
     return model
+
+
+def retraining_backend(
+    name: str, current: Mapping[str, Any], changes: Mapping[str, Any]
+) -> Backend:
+    """The backend a retraining builds: the parent version's parameters with ``changes``
+    applied (``seed`` among them). The API calls it to refuse a bad request before queuing
+    the job that would fail on it in the worker."""
+    params = {**current, **changes}
+    seed = params.pop("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    return build_backend(get_backend(name), seed, params)
 
 
 def _fits(value: Any, hint: Any) -> bool:
