@@ -138,6 +138,15 @@ def test_behind_a_proxy_clients_are_told_apart_by_x_forwarded_for(make_app, hops
     # Trusting the proxy, the third caller has its own budget; not trusting it (the
     # default), the header is ignored — anyone could send one — and all share the proxy's.
     assert statuses == ([200, 200, 200] if hops else [200, 200, 429])
+    # And behind an HTTPS proxy the client cookie is marked Secure (only when trusted).
+    fresh = make_app(proxy_hops=hops).test_client()
+    reply = fresh.post(
+        "/api/v1/classify",
+        json={"text": HAM},
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+    )
+    cookie = reply.headers["Set-Cookie"]
+    assert cookie.startswith("tagloop_client=") and ("Secure" in cookie) == bool(hops)
 
 
 def test_configured_limits_apply(make_app):

@@ -1,7 +1,8 @@
 /**
  * The API counts characters as Python does, in code points; a JS string's `length` and indices
  * count UTF-16 code units, so every character outside the Basic Multilingual Plane (emoji) is
- * one character to the server and two to JS.
+ * one character to the server and two to JS. A string's iterator walks code points (a lone
+ * surrogate is one, as in Python), so `for…of` does the counting.
  */
 
 const SURROGATE = /[\uD800-\uDFFF]/
@@ -10,15 +11,7 @@ const SURROGATE = /[\uD800-\uDFFF]/
 export function codePointLength(text: string): number {
   if (!SURROGATE.test(text)) return text.length
   let count = 0
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    // A high surrogate followed by a low one is one code point; count it at the low half.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) i++
-    }
-    count++
-  }
+  for (const _ of text) count++
   return count
 }
 
@@ -33,31 +26,17 @@ export interface CodePointIndex {
 export function codePointIndex(text: string): CodePointIndex {
   if (!SURROGATE.test(text)) return { length: text.length, toIndex: (offset) => Math.min(offset, text.length) }
   const starts: number[] = []
-  for (let i = 0; i < text.length; i++) {
-    starts.push(i)
-    const unit = text.charCodeAt(i)
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) i++
-    }
+  let index = 0
+  for (const char of text) {
+    starts.push(index)
+    index += char.length
   }
   return { length: starts.length, toIndex: (offset) => (offset < starts.length ? starts[offset] : text.length) }
 }
 
-/** Bytes of `text` in UTF-8 (lone surrogates, which UTF-8 cannot hold, count as U+FFFD would). */
+const encoder = new TextEncoder()
+
+/** Bytes of `text` in UTF-8 (a lone surrogate, which UTF-8 cannot hold, counts as U+FFFD). */
 export function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    if (unit < 0x80) bytes += 1
-    else if (unit < 0x800) bytes += 2
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
+  return encoder.encode(text).length
 }

@@ -118,7 +118,7 @@ def export_predictions(query: dict[str, Any]) -> Response:
     """CSV of the predictions matching the same filters as the list (up to 100,000 rows)."""
     stmt = filtered(query).order_by(Prediction.id.desc()).limit(EXPORT_LIMIT)
     # The query runs before the response starts, so a failure is a JSON error, not a
-    # CSV cut short behind a 200.
+    # CSV cut short behind a 200; the session closes with the response, read or not.
     session = store().session()
     try:
         result = session.scalars(stmt.execution_options(yield_per=1000))
@@ -141,27 +141,28 @@ def export_predictions(query: dict[str, Any]) -> Response:
                 "probabilities",
             ]
         )
-        with session:
-            for p in result:
-                writer.writerow(
-                    [
-                        p.id,
-                        iso(p.created_at),
-                        p.text or "",
-                        p.label,
-                        f"{p.confidence:.6f}",
-                        p.model_version,
-                        p.feedback_label or "",
-                        json.dumps(p.probabilities),
-                    ]
-                )
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+        for p in result:
+            writer.writerow(
+                [
+                    p.id,
+                    iso(p.created_at),
+                    p.text or "",
+                    p.label,
+                    f"{p.confidence:.6f}",
+                    p.model_version,
+                    p.feedback_label or "",
+                    json.dumps(p.probabilities),
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
         yield buffer.getvalue()
 
     headers = {"Content-Disposition": 'attachment; filename="predictions.csv"'}
-    return Response(stream_with_context(rows()), mimetype="text/csv", headers=headers)
+    response = Response(stream_with_context(rows()), mimetype="text/csv", headers=headers)
+    response.call_on_close(session.close)
+    return response
 
 
 def _get(session: Any, prediction_id: int) -> Prediction:

@@ -125,7 +125,7 @@ def backends() -> None:
         try:
             backend = get_backend(name)
         except BackendUnavailable as exc:
-            click.echo(f"{name}  (not installed: {str(exc).split(' (')[0].split(': ')[-1]})")
+            click.echo(f"{name}  (unavailable: {exc})")
             continue
         click.echo(name)
         for param, kind, default in describe_params(backend):

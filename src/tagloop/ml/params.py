@@ -81,9 +81,10 @@ def _fits(value: Any, hint: Any) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if hint is str:
         return isinstance(value, str)
-    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+    container = _container(hint)
+    if container == "object":
         return isinstance(value, dict) and all(_fits(v, args[-1]) for v in value.values())
-    if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence):
+    if container == "list":
         return isinstance(value, list) and all(_fits(v, args[0]) for v in value) if args else True
     return True  # Any, or a type this check does not know: the backend decides
 
@@ -97,8 +98,19 @@ def _describe(hint: Any) -> str:
     if hint in (bool, int, float, str):
         return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[hint]
     plural = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
-    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+    container = _container(hint)
+    if container == "object":
         return f"an object of {plural.get(args[-1], 'values')}"
-    if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence):
+    if container == "list":
         return f"a list of {plural.get(args[0], 'values')}" if args else "a list"
     return str(hint)
+
+
+def _container(hint: Any) -> str | None:
+    """ "object" for a Mapping[...] hint, "list" for a Sequence[...] one (JSON's names)."""
+    origin = typing.get_origin(hint)
+    if not isinstance(origin, type):
+        return None
+    if issubclass(origin, Mapping):
+        return "object"
+    return "list" if issubclass(origin, Sequence) else None

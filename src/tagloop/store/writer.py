@@ -65,7 +65,8 @@ class PredictionWriter:
         self._queue: list[_Pending] = []
 
     def insert(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert ``rows`` in one transaction; their ids, in the order of ``rows``."""
+        """Insert ``rows`` atomically (in a transaction that may also carry other threads'
+        rows) and return their ids, in the order of ``rows``, once committed."""
         if not rows:
             return []
         created: Any = rows[0]["created_at"]
