@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -42,7 +42,10 @@ ACTIVE_MODEL = Gauge(
 )
 
 
-def count_predictions(labels: Iterable[str]) -> None:
+def count_predictions(labels: Sequence[str]) -> None:
+    if len(labels) == 1:  # the common case, without a Counter
+        PREDICTIONS.labels(labels[0]).inc()
+        return
     for label, n in Tally(labels).items():
         PREDICTIONS.labels(label).inc(n)
 

@@ -10,7 +10,6 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from flask import current_app
 
 from tagloop.api import observability
@@ -45,18 +44,18 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
     served = served_model()  # taken once: the whole response comes from this version
     model = served.model
     if len(texts) == 1:
-        proba = model.predict_proba_one(texts[0])[np.newaxis, :]
+        probabilities = [model.predict_proba_one(texts[0]).tolist()]
     else:
-        proba = model.predict_proba(texts)
+        probabilities = model.predict_proba(texts).tolist()
     labels = served.labels
-    best = proba.argmax(axis=1)
     now = utcnow()
     keep_text = settings().store_text
     cid, new_client = client_id()
     if not new_client:
         remember(store().engine, cid, _known_clients)
     rows = []
-    for text, p, k in zip(texts, proba.tolist(), best.tolist(), strict=True):
+    for text, p in zip(texts, probabilities, strict=True):
+        k = max(range(len(p)), key=p.__getitem__)  # the first of equals, as argmax
         rows.append(
             {
                 "created_at": now,
@@ -71,7 +70,7 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
             }
         )
     ids = writer().insert(rows)
-    observability.count_predictions(row["label"] for row in rows)
+    observability.count_predictions([row["label"] for row in rows])
     results = []
     for row, pid, text in zip(rows, ids, texts, strict=True):
         out = public(row, pid)

@@ -9,18 +9,25 @@ Concurrent callers in one process share transactions (group commit): while one t
 writes, the others queue their rows, and the next thread to get the write lock stores
 everything queued in one statement and one commit. A caller still returns only after its
 rows are committed, so an id in a response is always an id in the database.
+
+On SQLite the writer keeps one connection and one lock file open for the life of its
+process instead of taking them from the pool per call: checking a connection out and back
+in (with its reset) and opening the lock file cost more than the insert itself. Only one
+thread writes at a time, so one connection is enough; a connection that failed is closed
+and replaced on the next call. PostgreSQL connections can go stale (a server restart), so
+there the pool, which pings them, hands one out per call.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 
 COLUMNS = (
@@ -60,6 +67,11 @@ class PredictionWriter:
         self._statements: dict[int, str] = {}
         database = engine.url.database if self.sqlite else None
         self._lock_path = f"{database}.write-lock" if database and database != ":memory:" else None
+        # This process's SQLite connection and lock file, opened on first use (after a fork
+        # the child opens its own: these belong to the process that opened them).
+        self._pid = 0
+        self._conn: Any = None
+        self._lock_fd = -1
         self._write_turn = threading.Lock()  # one writing thread per process
         self._queue_lock = threading.Lock()
         self._queue: list[_Pending] = []
@@ -73,7 +85,7 @@ class PredictionWriter:
         if self.sqlite:
             # SQLAlchemy's SQLite DATETIME format, so ORM reads get datetimes back. One
             # timestamp per call: a batch is stored at one instant.
-            created = created.strftime("%Y-%m-%d %H:%M:%S.%f")
+            created = created.isoformat(sep=" ", timespec="microseconds")  # naive UTC
         mine = _Pending([self._values(row, created) for row in rows])
         with self._queue_lock:
             self._queue.append(mine)
@@ -116,12 +128,32 @@ class PredictionWriter:
         if self._lock_path is None:
             yield
             return
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._own_process()
+        if self._lock_fd < 0:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            os.close(fd)  # closing releases the lock
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _own_process(self) -> None:
+        """Forget a connection and lock file inherited through a fork (never use or close
+        them here: they are the parent's)."""
+        pid = os.getpid()
+        if self._pid != pid:
+            self._pid, self._conn, self._lock_fd = pid, None, -1
+
+    def close(self) -> None:
+        """Close this process's connection and lock file (the pool's are the engine's)."""
+        self._own_process()
+        with self._write_turn:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)
+                self._lock_fd = -1
 
     def _sql(self, n: int) -> str:
         sql = self._statements.get(n)
@@ -140,12 +172,30 @@ class PredictionWriter:
             row["text_sha256"],
             row["label"],
             row["confidence"],
-            json.dumps(row["probabilities"]),
+            orjson.dumps(row["probabilities"]).decode(),
             row["source"],
         ]
 
     def _insert(self, rows: list[list[Any]]) -> list[int]:
-        conn = self.engine.raw_connection()
+        if not self.sqlite:
+            conn = self.engine.raw_connection()
+            try:
+                return self._execute(conn, rows)
+            finally:
+                conn.close()  # back to the pool
+        self._own_process()
+        if self._conn is None:
+            # Detached: this connection is the writer's alone, never handed to another caller.
+            self._conn = self.engine.raw_connection()
+            self._conn.detach()
+        try:
+            return self._execute(self._conn, rows)
+        except BaseException:
+            conn, self._conn = self._conn, None
+            conn.close()
+            raise
+
+    def _execute(self, conn: Any, rows: list[list[Any]]) -> list[int]:
         try:
             cursor = conn.cursor()
             ids: list[int] = []
@@ -162,6 +212,4 @@ class PredictionWriter:
         except BaseException:
             conn.rollback()
             raise
-        finally:
-            conn.close()
         return ids
