@@ -167,7 +167,11 @@ def test_two_servers_start_at_once_on_a_fresh_database_and_pick_up_a_new_model(
     for server in servers:
         server.wait("/healthz")
         ready = server.wait("/readyz", status=503)
-        assert ready.json()["checks"] == {"database": "ok", "model": "none active"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "model": "none active",
+            "prediction_writes": "ok",
+        }
         refused = server.request("POST", "/api/v1/classify", {"text": HAM})
         assert refused.status == 503 and refused.json()["error"]["code"] == "no_active_model"
 
@@ -264,7 +268,10 @@ def test_tutorial_cookies_and_metrics_across_workers(start_server, settings, act
     assert values[("tagloop_active_model_version", ())] == active_version
     assert values[("tagloop_feedback_total", ())] == 6
 
-    # Every 2xx prediction is a stored row.
+    # Every 2xx prediction is a stored row, at the latest once the server has stopped (on
+    # SQLite rows are written in batches; each worker writes what it holds as it exits).
+    server.stop()
+    server.wait_stopped()
     engine = create_engine(settings.db_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         with engine.connect() as conn:
@@ -327,3 +334,39 @@ def test_concurrent_first_requests_all_succeed(tmp_path, trained) -> None:
         with ThreadPoolExecutor(32) as pool:
             statuses = list(pool.map(status, range(64)))
     assert statuses == [200] * 64
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # deferred writes: SQLite
+def test_a_fresh_id_is_readable_from_every_worker(start_server, settings, active_version):
+    # Rows wait up to 300 ms in their worker; the other worker answers for them anyway.
+    server = start_server(settings.home, TAGLOOP_FLUSH_MS="300")
+    server.wait("/readyz")
+    for message in [SPAM, HAM] * 10:  # fresh connections: both workers answer some
+        pid = server.request("POST", "/api/v1/classify", {"text": message}).json()["id"]
+        feedback = server.request("POST", f"/api/v1/predictions/{pid}/feedback", {"label": "ham"})
+        assert feedback.status == 200, feedback.json()
+        assert server.request("GET", f"/api/v1/predictions/{pid}").json()["text"] == message
+    unknown = server.request("GET", "/api/v1/predictions/999999")
+    assert unknown.status == 404
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_graceful_stop_writes_every_accepted_prediction(start_server, settings, active_version):
+    server = start_server(settings.home, TAGLOOP_FLUSH_MS="600000")  # only the exit writes
+    server.wait("/readyz")
+    ids = [
+        server.request("POST", "/api/v1/classify", {"text": f"{HAM} {i}"}).json()["id"]
+        for i in range(12)
+    ]
+    batch = server.request("POST", "/api/v1/classify", {"texts": [SPAM, SPAM_2]}).json()
+    ids += [p["id"] for p in batch["predictions"]]
+    server.process.send_signal(signal.SIGTERM)  # graceful: workers finish, then exit
+    server.wait_stopped()
+    assert server.process.returncode == 0
+    engine = create_engine(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            stored = {r.id for r in conn.execute(text("SELECT id FROM predictions"))}
+    finally:
+        engine.dispose()
+    assert stored == set(ids) and len(ids) == 14

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from tagloop import create_app
-from tagloop.store.models import Prediction
+from tagloop.store.models import Client, Prediction
 from tests.api.helpers import HAM, HAM_2, SPAM, SPAM_2
 
 
@@ -98,16 +98,31 @@ def test_explain_works_for_batches_and_is_off_by_default(client):
     assert all("explanation" in p for p in explained["predictions"])
 
 
-def test_first_request_sets_a_client_cookie_and_stores_the_client(client, stored):
-    first = client.post("/api/v1/classify", json={"text": HAM})
+def test_a_browser_gets_its_id_from_its_first_list_and_classify_files_rows_under_it(
+    client, stored, count_rows
+):
+    opened = client.get("/api/v1/predictions?mine=true")  # what the web app asks first
     cookie = client.get_cookie("tagloop_client")
     assert cookie is not None and len(cookie.value) >= 16
-    assert "HttpOnly" in first.headers["Set-Cookie"]
-    assert "SameSite=Lax" in first.headers["Set-Cookie"]
+    assert "HttpOnly" in opened.headers["Set-Cookie"]
+    assert "SameSite=Lax" in opened.headers["Set-Cookie"]
+    first = client.post("/api/v1/classify", json={"text": HAM})
     second = client.post("/api/v1/classify", json={"text": HAM_2})
-    assert "Set-Cookie" not in second.headers
+    assert "Set-Cookie" not in first.headers and "Set-Cookie" not in second.headers
     rows = [stored(first.get_json()["id"]), stored(second.get_json()["id"])]
-    assert {row.client_id for row in rows if row} == {cookie.value}
+    assert [row.client_id for row in rows if row] == [cookie.value] * 2
+    assert count_rows(Client) == 1
+
+
+def test_a_caller_without_a_cookie_is_anonymous(app, stored, count_rows):
+    script = app.test_client(use_cookies=False)
+    replies = [script.post("/api/v1/classify", json={"text": t}) for t in (HAM, HAM_2)]
+    assert all(r.status_code == 200 and "Set-Cookie" not in r.headers for r in replies)
+    assert [stored(r.get_json()["id"]).client_id for r in replies] == [None, None]  # type: ignore[union-attr]
+    assert count_rows(Client) == 0
+    # The web app's own page hands a browser its id, so its first classify is filed too.
+    with app.test_client().get("/") as page:
+        assert page.status_code == 200 and "tagloop_client=" in page.headers["Set-Cookie"]
 
 
 def test_store_text_false_keeps_only_the_hash(settings, active_version):

@@ -35,7 +35,11 @@ def test_readyz_with_a_model_and_a_database(client, active_version):
     assert response.status_code == 200
     assert response.get_json() == {
         "status": "ready",
-        "checks": {"database": "ok", "model": f"version {active_version}"},
+        "checks": {
+            "database": "ok",
+            "model": f"version {active_version}",
+            "prediction_writes": "ok",
+        },
     }
 
 

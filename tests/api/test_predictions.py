@@ -14,10 +14,12 @@ TEXTS = [SPAM, HAM, SPAM_2, HAM_2, HAM + " See you.", HAM_2 + " Thanks!"]
 
 
 @pytest.fixture
-def ids(client) -> list[int]:
-    """Six stored predictions (2 spam, 4 ham); ids in the order sent."""
+def ids(app, client) -> list[int]:
+    """Six stored predictions (2 spam, 4 ham) of one browser; ids in the order sent."""
+    listed(client, "?mine=true")  # as the web app does when it opens: the browser gets its id
     body = client.post("/api/v1/classify", json={"texts": TEXTS}).get_json()
     assert [p["label"] for p in body["predictions"]] == ["spam", "ham", "spam", "ham", "ham", "ham"]
+    app.extensions["tagloop.writer"].flush()  # some tests change the rows directly
     return [p["id"] for p in body["predictions"]]
 
 
@@ -120,10 +122,13 @@ def test_time_range_filter(client, ids, app):
 
 def test_mine_lists_only_this_clients_predictions(app, client, ids):
     other = app.test_client()
+    assert listed(other, "?mine=true")["total"] == 0  # a new browser: its id, no rows yet
     other.post("/api/v1/classify", json={"text": HAM})
+    app.test_client(use_cookies=False).post("/api/v1/classify", json={"text": HAM})  # anonymous
     assert listed(client, "?mine=true")["total"] == 6
     assert listed(other, "?mine=true")["total"] == 1
     assert listed(app.test_client(), "?mine=true")["total"] == 0
+    assert listed(client)["total"] == 8
 
 
 def test_get_one_prediction(client, ids, active_version):

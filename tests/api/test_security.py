@@ -103,7 +103,8 @@ def test_no_cors_headers_without_configured_origins(client):
 
 
 def test_rate_limit_per_client(make_app, count_rows):
-    client = make_app(rate_limit="3 per minute").test_client()
+    limited = make_app(rate_limit="3 per minute")
+    client = limited.test_client()
     statuses = [client.post("/api/v1/classify", json={"text": HAM}).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
 
@@ -113,6 +114,7 @@ def test_rate_limit_per_client(make_app, count_rows):
     assert "rate limit" in error["message"] and "3 per 1 minute" in error["message"]
     assert int(refused.headers["Retry-After"]) > 0
     assert refused.headers["X-RateLimit-Limit"] == "3"
+    limited.extensions["tagloop.writer"].flush()
     assert count_rows() == 3
     # Health checks and metrics are never limited; another client has its own budget.
     assert all(client.get("/healthz").status_code == 200 for _ in range(5))
@@ -140,9 +142,8 @@ def test_behind_a_proxy_clients_are_told_apart_by_x_forwarded_for(make_app, hops
     assert statuses == ([200, 200, 200] if hops else [200, 200, 429])
     # And behind an HTTPS proxy the client cookie is marked Secure (only when trusted).
     fresh = make_app(proxy_hops=hops).test_client()
-    reply = fresh.post(
-        "/api/v1/classify",
-        json={"text": HAM},
+    reply = fresh.get(
+        "/api/v1/predictions?mine=true",
         headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
     )
     cookie = reply.headers["Set-Cookie"]

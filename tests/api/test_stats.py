@@ -56,6 +56,7 @@ def test_days_limits_the_window(app, client):
             "predictions"
         ]
     ]
+    app.extensions["tagloop.writer"].flush()  # the rows are changed directly below
     with app.extensions["tagloop.store"].engine.begin() as conn:
         conn.execute(
             update(Prediction)

@@ -57,6 +57,7 @@ def test_tasks_survive_a_new_app_process(app, settings):
 
 
 def test_tasks_lists_at_most_twenty(client):
+    assert client.get("/api/tasks").get_json() == []  # the page loads its list: the id is set
     client.post("/api/v1/classify", json={"texts": [f"{HAM} {i}" for i in range(25)]})
     tasks = client.get("/api/tasks").get_json()
     assert len(tasks) == 20

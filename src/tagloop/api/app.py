@@ -8,7 +8,18 @@ from apiflask import APIFlask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tagloop import __version__
-from tagloop.api import auth, clients, errors, jsonio, limits, observability, schemas, serving, web
+from tagloop.api import (
+    auth,
+    clients,
+    errors,
+    jsonio,
+    limits,
+    observability,
+    predicting,
+    schemas,
+    serving,
+    web,
+)
 from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
 from tagloop.api.jobs import bp as jobs_bp
@@ -21,7 +32,7 @@ from tagloop.config import Settings
 from tagloop.ml.registry import Registry
 from tagloop.secrets import load_secret_key
 from tagloop.store import Store
-from tagloop.store.writer import PredictionWriter
+from tagloop.store.deferred import make_writer
 
 BLUEPRINTS = (
     health_bp,
@@ -67,11 +78,12 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     registry = Registry(store, settings.home)
     app.extensions["tagloop.store"] = store
     app.extensions["tagloop.registry"] = registry
-    app.extensions["tagloop.writer"] = PredictionWriter(store.engine)
+    app.extensions["tagloop.writer"] = make_writer(store.engine, settings.flush_ms)
 
     auth.init_app(app)  # first: the admin token is checked before the body is
     errors.init_app(app)
     clients.init_app(app)
+    predicting.init_app(app)
     observability.init_app(app)
     limits.init_app(app, settings)
     serving.init_app(app, registry, settings)

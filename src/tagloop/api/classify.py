@@ -7,6 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import jsonify
 
+from tagloop.api.clients import existing_client
 from tagloop.api.predicting import classify as run
 from tagloop.api.schemas import ClassifyIn, ExplainQuery
 
@@ -43,8 +44,9 @@ RESPONSES: dict[int | str, Any] = {
 def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
     """Classify one text or a batch."""
     explain = query["explain"]
+    client = existing_client()
     if "text" in body:
-        _, results = run([body["text"]], source="api", explain=explain)
+        _, results = run([body["text"]], source="api", client=client, explain=explain)
         return jsonify(results[0])
-    served, results = run(body["texts"], source="batch", explain=explain)
+    served, results = run(body["texts"], source="batch", client=client, explain=explain)
     return jsonify({"model_version": served.version, "predictions": results})

@@ -3,6 +3,11 @@
 The tutorial kept the last result in a cookie session; tagloop keeps every result in the
 database and only the client id in the cookie, so "my recent results" survives restarts and
 works across server processes.
+
+A browser gets its id from the first page or list it loads (the web app asks for "my
+recent results" when it opens) or from the tutorial's ``POST /api/task``. ``POST
+/api/v1/classify`` only reads the cookie: programs that send none are anonymous, instead of
+being handed a new id, stored on their row and never seen again, on every call.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,7 +35,27 @@ def client_id() -> tuple[str, bool]:
     return g.client_id, g.client_is_new
 
 
+def existing_client() -> str | None:
+    """The caller's id if it sent a valid cookie (recorded in ``clients``), else None."""
+    cookie = request.cookies.get(COOKIE)
+    if not cookie or not _VALID.match(cookie):
+        return None
+    remember(current_app.extensions["tagloop.store"].engine, cookie, _known)
+    return cookie
+
+
+def client_for_results() -> str:
+    """The caller's id for a request whose results it will list later: a new caller gets
+    one (and the cookie)."""
+    cid, new = client_id()
+    if not new:
+        remember(current_app.extensions["tagloop.store"].engine, cid, _known)
+    return cid
+
+
 _KNOWN_MAX = 100_000
+# Client ids this process has recorded.
+_known: set[str] = set()
 
 
 def remember(engine: Engine, cid: str, known: set[str]) -> None:

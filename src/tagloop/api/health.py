@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tagloop import __version__
 from tagloop.api.context import settings, store
 from tagloop.api.observability import metrics_response
+from tagloop.api.predicting import writer
 from tagloop.api.schemas import InfoOut
 from tagloop.api.serving import holder
 
@@ -39,7 +40,9 @@ def readyz() -> tuple[dict[str, Any], int]:
     checks["model"] = (
         f"version {served.version}" if served else (holder().last_error or "none active")
     )
-    ready = checks["database"] == "ok" and served is not None
+    writes = writer().last_error
+    checks["prediction_writes"] = writes or "ok"
+    ready = checks["database"] == "ok" and served is not None and not writes
     return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
 
 

@@ -1,27 +1,30 @@
-"""Classify texts with the served model and store each prediction in the same request.
+"""Classify texts with the served model and store each prediction.
 
-This is the hot path: one INSERT … RETURNING per request (also for batches) through the
-driver (see store/writer.py), no ORM objects, and the fast single-text route of the backend.
+This is the hot path: no ORM objects, the backend's fast single-text route, and a writer
+that stores rows through the driver (store/writer.py) — on SQLite a moment after the
+response, in batches (store/deferred.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app, request
 
 from tagloop.api import observability
-from tagloop.api.clients import client_id, remember
-from tagloop.api.context import settings, store
+from tagloop.api.context import settings
 from tagloop.api.errors import ApiError
 from tagloop.api.serving import Served, holder
 from tagloop.store.models import utcnow
 from tagloop.store.writer import PredictionWriter
 
-# Client ids this process has recorded (see clients.remember).
-_known_clients: set[str] = set()
+log = logging.getLogger(__name__)
+
+# Classify calls store rows without reading any: they need not wait for earlier ones.
+CLASSIFY_ENDPOINT = "classify.classify"
 
 
 def writer() -> PredictionWriter:
@@ -40,7 +43,10 @@ def served_model() -> Served:
     return served
 
 
-def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[Served, list[dict]]:
+def classify(
+    texts: list[str], *, source: str, client: str | None, explain: bool = False
+) -> tuple[Served, list[dict]]:
+    """Classify and store ``texts`` for ``client`` (None: an anonymous caller)."""
     served = served_model()  # taken once: the whole response comes from this version
     model = served.model
     if len(texts) == 1:
@@ -50,16 +56,13 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
     labels = served.labels
     now = utcnow()
     keep_text = settings().store_text
-    cid, new_client = client_id()
-    if not new_client:
-        remember(store().engine, cid, _known_clients)
     rows = []
     for text, p in zip(texts, probabilities, strict=True):
         k = max(range(len(p)), key=p.__getitem__)  # the first of equals, as argmax
         rows.append(
             {
                 "created_at": now,
-                "client_id": cid,
+                "client_id": client,
                 "model_version": served.version,
                 "text": text if keep_text else None,
                 "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
@@ -78,6 +81,19 @@ def classify(texts: list[str], *, source: str, explain: bool = False) -> tuple[S
             out["explanation"] = [c.as_dict() for c in model.explain(text, row["label"])]
         results.append(out)
     return served, results
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def read_own_writes() -> None:
+        # Rows this process accepted but has not written yet are written before any other
+        # request runs, so whatever this process reads includes them.
+        rows = writer()
+        if rows.pending() and request.endpoint != CLASSIFY_ENDPOINT:
+            try:
+                rows.flush()
+            except Exception:  # the writer's thread retries and /readyz reports it
+                log.exception("could not write pending predictions")
 
 
 def public(row: dict[str, Any], pid: int, feedback: dict | None = None) -> dict[str, Any]:

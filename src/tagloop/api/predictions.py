@@ -10,13 +10,13 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response, request, stream_with_context
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, false, func, select, update
 
 from tagloop.api import observability
 from tagloop.api.clients import client_id
 from tagloop.api.context import store
 from tagloop.api.errors import ApiError
-from tagloop.api.predicting import iso
+from tagloop.api.predicting import iso, writer
 from tagloop.api.schemas import (
     FeedbackIn,
     PredictionDetailOut,
@@ -55,8 +55,8 @@ def serialize(p: Prediction) -> dict[str, Any]:
 def filtered(query: dict[str, Any]) -> Select[Any]:
     stmt = select(Prediction)
     if query.get("mine"):
-        cid, new = client_id()
-        stmt = stmt.where(Prediction.client_id == (None if new else cid))
+        cid, new = client_id()  # a new caller gets its id (and cookie) here, and no rows yet
+        stmt = stmt.where(false() if new else Prediction.client_id == cid)
     if "label" in query:
         stmt = stmt.where(Prediction.label == query["label"])
     if "model_version" in query:
@@ -197,6 +197,7 @@ def detail(session: Any, row: Prediction) -> dict[str, Any]:
 @bp.doc(summary="One prediction with its whole feedback history")
 def get_prediction(prediction_id: int) -> dict[str, Any]:
     """A stored prediction and every feedback change."""
+    writer().wait_for(prediction_id)
     with store().session() as session:
         return detail(session, _get(session, prediction_id))
 
@@ -207,6 +208,7 @@ def get_prediction(prediction_id: int) -> dict[str, Any]:
 @bp.doc(summary="Give or change feedback: the correct label and an optional comment")
 def give_feedback(prediction_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Record the correct label. Every change is kept; the newest one counts."""
+    writer().wait_for(prediction_id)
     with store().transaction() as session:
         row = _get(session, prediction_id)
         labels = set(row.probabilities)

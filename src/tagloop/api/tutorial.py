@@ -11,9 +11,9 @@ from typing import Any
 from apiflask import APIBlueprint
 from sqlalchemy import select
 
-from tagloop.api.clients import client_id
+from tagloop.api.clients import client_for_results, client_id
 from tagloop.api.context import store
-from tagloop.api.predicting import classify
+from tagloop.api.predicting import classify, writer
 from tagloop.api.schemas import Task, TaskIn, TaskOut
 from tagloop.store.models import Prediction
 
@@ -27,7 +27,10 @@ RECENT = 20
 @bp.doc(summary="Classify a text (the tutorial's endpoint)")
 def add_task(body: dict[str, Any]) -> dict[str, Any]:
     """Classify ``title`` and return its tag."""
-    _, results = classify([body["title"]], source="task")
+    _, results = classify([body["title"]], source="task", client=client_for_results())
+    # The tutorial's page lists results right after adding one, maybe from another process:
+    # write now rather than within TAGLOOP_FLUSH_MS.
+    writer().flush()
     return {"result": {"title": body["title"], "tag": results[0]["label"]}}
 
 

@@ -9,6 +9,8 @@ from apiflask import APIFlask
 from flask import Response, send_from_directory
 from werkzeug.routing import PathConverter
 
+from tagloop.api.clients import client_id
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 NOT_BUILT = (
     "<!doctype html><title>tagloop</title><p>The web app is not built. "
@@ -54,6 +56,7 @@ def init_app(app: APIFlask) -> None:
                 response.cache_control.max_age = 31536000
                 response.cache_control.immutable = True
             return response
+        client_id()  # the browser's id for "my results", from its first page
         if (STATIC / "index.html").is_file():
             response = send_from_directory(STATIC, "index.html")
             response.cache_control.no_cache = True

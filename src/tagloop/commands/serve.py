@@ -87,10 +87,11 @@ def _child_exit(_server: Any, worker: Any) -> None:
 )
 @click.option(
     "--threads",
-    default=4,
+    default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Threads per worker: 1 runs sync workers, more runs gthread (see docs/benchmarks.md).",
+    help="Threads per worker: 1 runs sync workers (behind a buffering proxy, as gunicorn "
+    "advises); more runs gthread, for clients that connect directly (docs/deployment.md).",
 )
 @pass_app
 def serve(app: App, host: str | None, port: int | None, workers: int | None, threads: int) -> None:

@@ -41,8 +41,8 @@ COLUMNS = (
     "probabilities",
     "source",
 )
-# SQLite accepts at most 32,766 parameters in one statement.
-MAX_ROWS_PER_STATEMENT = 32_766 // len(COLUMNS)
+SQLITE_MAX_PARAMETERS = 32_766  # bound parameters in one statement
+MAX_ROWS_PER_STATEMENT = SQLITE_MAX_PARAMETERS // len(COLUMNS)
 
 
 class _Pending:
@@ -58,13 +58,20 @@ class _Pending:
 
 
 class PredictionWriter:
+    """Each ``insert`` returns once its rows are committed."""
+
+    columns: tuple[str, ...] = COLUMNS
+    returning = " RETURNING id"  # the database gives the ids
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
         mark = "?" if self.sqlite else "%s"
-        self._group = "(" + ", ".join([mark] * len(COLUMNS)) + ")"
-        self._head = f"INSERT INTO predictions ({', '.join(COLUMNS)}) VALUES "  # noqa: S608 - constant names; values are bound parameters
+        self._group = "(" + ", ".join([mark] * len(self.columns)) + ")"
+        self._head = f"INSERT INTO predictions ({', '.join(self.columns)}) VALUES "  # noqa: S608 - constant names; values are bound parameters
+        self._max_rows = SQLITE_MAX_PARAMETERS // len(self.columns)
         self._statements: dict[int, str] = {}
+        self.last_error = ""  # why the last background write failed (deferred writes only)
         database = engine.url.database if self.sqlite else None
         self._lock_path = f"{database}.write-lock" if database and database != ":memory:" else None
         # This process's SQLite connection and lock file, opened on first use (after a fork
@@ -81,11 +88,7 @@ class PredictionWriter:
         rows) and return their ids, in the order of ``rows``, once committed."""
         if not rows:
             return []
-        created: Any = rows[0]["created_at"]
-        if self.sqlite:
-            # SQLAlchemy's SQLite DATETIME format, so ORM reads get datetimes back. One
-            # timestamp per call: a batch is stored at one instant.
-            created = created.isoformat(sep=" ", timespec="microseconds")  # naive UTC
+        created = self._created(rows)
         mine = _Pending([self._values(row, created) for row in rows])
         with self._queue_lock:
             self._queue.append(mine)
@@ -97,6 +100,24 @@ class PredictionWriter:
         if mine.error is not None:
             raise mine.error
         return mine.ids
+
+    def flush(self) -> None:
+        """Write whatever this process holds back (nothing: every insert is written)."""
+
+    def pending(self) -> int:
+        """Rows this process has accepted but not yet written."""
+        return 0
+
+    def wait_for(self, prediction_id: int) -> None:
+        """Return once ``prediction_id`` is readable if it was handed out (it already is)."""
+
+    def _created(self, rows: Sequence[dict[str, Any]]) -> Any:
+        created: Any = rows[0]["created_at"]
+        if self.sqlite:
+            # SQLAlchemy's SQLite DATETIME format, so ORM reads get datetimes back. One
+            # timestamp per call: a batch is stored at one instant.
+            created = created.isoformat(sep=" ", timespec="microseconds")  # naive UTC
+        return created
 
     def _write_batch(self, batch: list[_Pending]) -> None:
         try:
@@ -158,7 +179,7 @@ class PredictionWriter:
     def _sql(self, n: int) -> str:
         sql = self._statements.get(n)
         if sql is None:
-            sql = self._head + ", ".join([self._group] * n) + " RETURNING id"
+            sql = self._head + ", ".join([self._group] * n) + self.returning
             if n <= 64:  # cache the common sizes only
                 self._statements[n] = sql
         return sql
@@ -199,14 +220,15 @@ class PredictionWriter:
         try:
             cursor = conn.cursor()
             ids: list[int] = []
-            for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
-                chunk = rows[start : start + MAX_ROWS_PER_STATEMENT]
+            for start in range(0, len(rows), self._max_rows):
+                chunk = rows[start : start + self._max_rows]
                 params = [value for values in chunk for value in values]
                 cursor.execute(self._sql(len(chunk)), params)
                 # Ids of one multi-row INSERT grow in VALUES order on both SQLite (one
                 # writer) and PostgreSQL (one sequence), but RETURNING's order is not
                 # promised: sorting restores it.
-                ids.extend(sorted(r[0] for r in cursor.fetchall()))
+                if self.returning:
+                    ids.extend(sorted(r[0] for r in cursor.fetchall()))
             cursor.close()
             conn.commit()
         except BaseException:

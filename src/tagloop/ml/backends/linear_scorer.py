@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 
@@ -72,12 +73,12 @@ class LinearScorer:
             raise ValueError("idf or intercept does not match the coefficients")
         self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
         self.lowercase = lowercase
-        # Python-float copies for the one-message path: indexing a list is ~10x cheaper than
-        # indexing a numpy array element by element.
-        self._idf_list: list[float] = self.idf.tolist()
+        # For the one-message path, a binary model's idf and weight of term j side by side
+        # at [2j] and [2j + 1]: one cache line per term, and indexing an array.array is far
+        # cheaper than indexing a numpy array element by element.
+        self._idf_w = array("d", np.column_stack([self.idf, self.coef[0]]).ravel().tolist())
         # Column-major weights (term -> its row of coefficients): one gather per term.
         self._weights = np.ascontiguousarray(self.coef.T)
-        self._w0: list[float] = self.coef[0].tolist()
         self._b0 = float(self.intercept[0])
         self._cache: dict[str, list[int]] = {}
 
@@ -103,9 +104,10 @@ class LinearScorer:
         """Vocabulary columns of every n-gram occurrence in ``text``, with repeats."""
         if self.lowercase:
             text = text.lower()
+        cached = self._cache.get
         cols: list[int] = []
         for word in text.split():
-            cols.extend(self._word_columns(word))
+            cols += cached(word) or self._word_columns(word)
         return cols
 
     def _known_counts(self, text: str) -> tuple[list[int], list[int]]:
@@ -146,17 +148,21 @@ class LinearScorer:
         there numpy's small-array routines (sort, SIMD log) cost several times what they
         cost in a loop, while a Counter and a loop over the few hundred n-grams do not.
         """
+        if len(self.coef) == 1:
+            counted = Counter(self._columns(text))
+            if not counted:
+                return [self._b0]
+            idf_w, tf = self._idf_w, _SUBLINEAR_TF
+            dot = sq = 0.0
+            for j, c in counted.items():
+                k = j + j
+                v = (tf[c] if c < _TF_TABLE else math.log(c) + 1.0) * idf_w[k]
+                sq += v * v
+                dot += v * idf_w[k + 1]
+            return [dot / math.sqrt(sq) + self._b0]
         cols, counts = self._known_counts(text)
         if not cols:
             return self.intercept.tolist()
-        if len(self.coef) == 1:
-            idf, w, tf = self._idf_list, self._w0, _SUBLINEAR_TF
-            dot = sq = 0.0
-            for j, c in zip(cols, counts, strict=True):
-                v = (tf[c] if c < _TF_TABLE else math.log(c) + 1.0) * idf[j]
-                sq += v * v
-                dot += v * w[j]
-            return [dot / math.sqrt(sq) + self._b0]
         idx = np.asarray(cols)
         values = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * self.idf[idx]
         values /= math.sqrt(float(values @ values))
@@ -181,7 +187,7 @@ class LinearScorer:
         for gram, c in counts.items():
             j = get(gram)
             if j is not None:
-                value[gram] = (math.log(c) + 1.0) * self._idf_list[j]
+                value[gram] = (math.log(c) + 1.0) * float(self.idf[j])
         norm = math.sqrt(sum(v * v for v in value.values())) or 1.0
         coef = self.coef[row]
         share = {g: float(coef[get(g)]) * v / norm / counts[g] for g, v in value.items()}
