@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from tagloop import create_app
 from tests.api.helpers import SPAM
@@ -54,6 +56,28 @@ def test_readyz_is_503_without_a_model(settings):
         assert body["checks"]["model"] == "none active"
     finally:
         app.extensions["tagloop.store"].close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # deferred writes: SQLite
+def test_readyz_is_503_while_accepted_predictions_cannot_be_written(app, client, count_rows):
+    engine = app.extensions["tagloop.store"].engine
+    refuse = "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TRIGGER refuse BEFORE INSERT ON predictions {refuse}"))
+    assert client.post("/api/v1/classify", json={"text": SPAM}).status_code == 200  # accepted
+    deadline = time.monotonic() + 10
+    while (response := client.get("/readyz")).status_code == 200:  # its own rows: it tries
+        assert time.monotonic() < deadline, "readyz never reported the failing writes"
+        time.sleep(0.02)
+    assert response.status_code == 503
+    assert "disk full" in response.get_json()["checks"]["prediction_writes"]
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER refuse"))
+    assert count_rows() == 1  # the kept row, written once
+    deadline = time.monotonic() + 40  # the writer's back-off is at most 30 s
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "readyz stayed 503 after the writes succeeded"
+        time.sleep(0.05)
 
 
 def test_readyz_is_503_when_the_database_is_gone(app, client):

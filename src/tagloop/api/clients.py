@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Flask, Response, current_app, g, request
-from sqlalchemy import Engine
+from flask import Flask, Response, g, request
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from tagloop.api.context import store
 from tagloop.store.models import Client, utcnow
 
 COOKIE = "tagloop_client"
@@ -40,7 +40,7 @@ def existing_client() -> str | None:
     cookie = request.cookies.get(COOKIE)
     if not cookie or not _VALID.match(cookie):
         return None
-    remember(current_app.extensions["tagloop.store"].engine, cookie, _known)
+    remember(cookie)
     return cookie
 
 
@@ -49,7 +49,7 @@ def client_for_results() -> str:
     one (and the cookie)."""
     cid, new = client_id()
     if not new:
-        remember(current_app.extensions["tagloop.store"].engine, cid, _known)
+        remember(cid)
     return cid
 
 
@@ -58,22 +58,22 @@ _KNOWN_MAX = 100_000
 _known: set[str] = set()
 
 
-def remember(engine: Engine, cid: str, known: set[str]) -> None:
-    """Record a client in the ``clients`` table the first time it comes back.
+def remember(cid: str) -> None:
+    """Record a client in the ``clients`` table the first time it comes back with its cookie.
 
-    Callers without cookies (curl, scripts) get a new id on every request; recording only
-    ids that return with their cookie keeps the table to real browsers and API clients.
-    ``known`` is this process's memory of ids already recorded, so this costs one
-    insert per client per process, not per request.
+    Recording only ids that return keeps the table to real browsers and API clients.
+    ``_known`` is this process's memory of ids already recorded, so this costs one insert
+    per client per process, not per request.
     """
-    if cid in known:
+    if cid in _known:
         return
+    engine = store().engine
     insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
     with engine.begin() as conn:
         conn.execute(insert(Client).values(id=cid, created_at=utcnow()).on_conflict_do_nothing())
-    if len(known) >= _KNOWN_MAX:
-        known.clear()
-    known.add(cid)
+    if len(_known) >= _KNOWN_MAX:
+        _known.clear()
+    _known.add(cid)
 
 
 def init_app(app: Flask) -> None:

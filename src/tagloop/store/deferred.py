@@ -136,14 +136,13 @@ class DeferredWriter(PredictionWriter):
         self.ids = IdCounter(engine)
         self._rows: list[list[Any]] = []
         self._has_rows = threading.Condition(self._queue_lock)
-        self._owner = 0  # the process whose rows self._rows holds, and whose thread runs
         self._closed = False
 
     def insert(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Give ``rows`` their ids now; they are written within ``delay`` seconds."""
         if not rows:
             return []
-        self._adopt()
+        self._own_process()
         if len(self._rows) >= MAX_BACKLOG:
             # The thread is falling behind (a slow or locked database): this request writes
             # the backlog itself before adding to it, and fails if that fails.
@@ -158,12 +157,13 @@ class DeferredWriter(PredictionWriter):
         return ids
 
     def pending(self) -> int:
-        return len(self._rows) if self._owner == os.getpid() else 0
+        return len(self._rows) if self._pid == os.getpid() else 0
 
     def flush(self) -> None:
         """Write every row this process holds now. If the database refuses them they stay
-        queued (in order) and the error is raised."""
-        self._adopt()
+        queued (in order), ``last_error`` says why until a later write succeeds, and the
+        error is raised — whoever called (the thread, a request) sees the same state."""
+        self._own_process()
         with self._write_turn:
             with self._queue_lock:
                 batch, self._rows = self._rows, []
@@ -172,10 +172,12 @@ class DeferredWriter(PredictionWriter):
             try:
                 with self._file_lock():
                     self._insert(batch)
-            except BaseException:
+            except BaseException as exc:
                 with self._queue_lock:
                     self._rows[:0] = batch
+                    self.last_error = f"could not write {len(self._rows)} predictions: {exc}"
                 raise
+            self.last_error = ""
 
     def wait_for(self, prediction_id: int) -> None:
         """If ``prediction_id`` was handed out recently and is not written yet (another
@@ -200,7 +202,7 @@ class DeferredWriter(PredictionWriter):
             self._closed = True
             self._has_rows.notify_all()
         try:
-            if self._owner == os.getpid():
+            if self._pid == os.getpid():
                 self.flush()
         finally:
             self.ids.close()
@@ -208,18 +210,11 @@ class DeferredWriter(PredictionWriter):
 
     # -- the process's thread ---------------------------------------------------------------
 
-    def _adopt(self) -> None:
+    def _start_in_process(self, pid: int) -> None:
         """The first call in a process starts its writing thread. Rows copied from the parent
         by a fork are the parent's to write, so a child starts with none."""
-        pid = os.getpid()
-        if self._owner == pid:
-            return
         with self._queue_lock:
-            if self._owner == pid:
-                return
             self._rows = []
-            self._owner = pid
-        self._own_process()
         threading.Thread(target=self._run, name="tagloop-prediction-writer", daemon=True).start()
         atexit.register(self._flush_at_exit, pid)
 
@@ -234,12 +229,11 @@ class DeferredWriter(PredictionWriter):
             time.sleep(pause)  # gather what comes meanwhile into the same transaction
             try:
                 self.flush()
-            except Exception as exc:  # keep the rows, say why, retry less often
-                self.last_error = f"could not write {self.pending()} predictions: {exc}"
+            except Exception:  # the rows are kept and last_error says why: retry less often
                 log.error("%s", self.last_error)
                 pause = min(max(pause * 2, 0.5), 30.0)
             else:
-                self.last_error, pause = "", self.delay
+                pause = self.delay
 
     def _flush_at_exit(self, pid: int) -> None:
         if os.getpid() != pid:  # an exit handler inherited through a fork

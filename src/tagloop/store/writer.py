@@ -77,6 +77,7 @@ class PredictionWriter:
         # This process's SQLite connection and lock file, opened on first use (after a fork
         # the child opens its own: these belong to the process that opened them).
         self._pid = 0
+        self._process_lock = threading.Lock()
         self._conn: Any = None
         self._lock_fd = -1
         self._write_turn = threading.Lock()  # one writing thread per process
@@ -159,15 +160,25 @@ class PredictionWriter:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _own_process(self) -> None:
-        """Forget a connection and lock file inherited through a fork (never use or close
-        them here: they are the parent's)."""
+        """On the first call in a process, forget a connection and lock file inherited
+        through a fork (never use or close them here: they are the parent's)."""
         pid = os.getpid()
-        if self._pid != pid:
-            self._pid, self._conn, self._lock_fd = pid, None, -1
+        if self._pid == pid:
+            return
+        with self._process_lock:
+            if self._pid == pid:
+                return
+            self._conn, self._lock_fd = None, -1
+            self._start_in_process(pid)
+            self._pid = pid
+
+    def _start_in_process(self, pid: int) -> None:
+        """What a subclass sets up once per process (called by ``_own_process``)."""
 
     def close(self) -> None:
         """Close this process's connection and lock file (the pool's are the engine's)."""
-        self._own_process()
+        if self._pid != os.getpid():
+            return  # nothing opened in this process
         with self._write_turn:
             if self._conn is not None:
                 self._conn.close()
