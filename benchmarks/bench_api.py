@@ -310,12 +310,14 @@ def prepare(home: Path, data: Path) -> int:
     from tagloop.ml.datasets import load_dataset
     from tagloop.ml.registry import Registry
     from tagloop.ml.train import train_model
+    from tagloop.service.projects import ensure_default
     from tagloop.store import Store
 
-    store = Store.open(Settings(home=home))
+    settings = Settings(home=home)
+    store = Store.open(settings)
     try:
         result = train_model(load_dataset(data), seed=0)
-        registry = Registry(store, home)
+        registry = Registry(store, home, ensure_default(store, settings).id)
         version = registry.register(
             result.model, description="bench_api", **result.registry_metadata()
         )

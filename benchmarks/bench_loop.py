@@ -28,10 +28,11 @@ from typing import Any
 from report import write_section
 
 from tagloop.config import Settings
-from tagloop.jobs.state import create_job, get_job
-from tagloop.jobs.tasks import Context, run_retrain
 from tagloop.ml.datasets import load_dataset
 from tagloop.ml.train import train_model
+from tagloop.service.job_state import create_job, get_job
+from tagloop.service.core import Core
+from tagloop.service.retrain import run_job
 from tagloop.store.models import Feedback, Prediction, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,12 +69,14 @@ def feedback_items(texts: list[str], labels: list[str], n: int, seed: int) -> li
     return items
 
 
-def store_feedback(ctx: Context, items: list[tuple], version: int) -> None:
+def store_feedback(core: Core, items: list[tuple], version: int) -> None:
     now = utcnow()
-    with ctx.store.transaction() as session:
+    project_id = core.project().id
+    with core.store.transaction() as session:
         for i, (text, predicted, label) in enumerate(items):
             at = now + timedelta(milliseconds=i)
             p = Prediction(
+                project_id=project_id,
                 model_version=version,
                 text=text,
                 text_sha256=hashlib.sha256(text.encode()).hexdigest(),
@@ -92,11 +95,12 @@ def store_feedback(ctx: Context, items: list[tuple], version: int) -> None:
 def run_once(data: Path, feedback: int, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tagloop-bench-loop-") as tmp:
         settings = Settings(home=Path(tmp))
-        ctx = Context.open(settings)
+        ctx = Core.open(settings)
+        registry = ctx.registry(ctx.project())
         dataset = load_dataset(data)
         trained = train_model(dataset, seed=0)
-        parent = ctx.registry.register(trained.model, **trained.registry_metadata())
-        ctx.registry.activate(parent.id, actor="bench")
+        parent = registry.register(trained.model, **trained.registry_metadata())
+        registry.activate(parent.id, actor="bench")
         store_feedback(
             ctx, feedback_items(dataset.texts, dataset.labels, feedback, seed), parent.id
         )
@@ -107,12 +111,12 @@ def run_once(data: Path, feedback: int, seed: int) -> dict[str, Any]:
         def progress(stage: str, _fraction: float) -> None:
             stages.setdefault(stage.split(":")[0], time.perf_counter() - started)
 
-        job = create_job(ctx.store, "retrain", requested_by="bench")
-        run_retrain(ctx, job.id, on_progress=progress)
+        job = create_job(ctx.store, ctx.project().id, "retrain", requested_by="bench")
+        run_job(ctx, job.id, on_progress=progress)
         seconds = time.perf_counter() - started
         row = get_job(ctx.store, job.id)
         assert row is not None and row.status == "succeeded", row and row.error
-        ctx.store.close()
+        ctx.close()
         return {
             "seconds": seconds,
             "stages": stages,

@@ -93,14 +93,33 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
-@pytest.fixture
-def registry(settings: Settings):  # type: ignore[no-untyped-def]
+def default_registry(store, home: Path):  # type: ignore[no-untyped-def]
+    """The default project's registry in ``store`` (the project made if missing)."""
     from tagloop.ml.registry import Registry
+    from tagloop.service import projects
+
+    project = projects.ensure_default(store, Settings(home=home))
+    return Registry(store, home, project.id)
+
+
+def open_registry(settings: Settings, project: str | None = None):  # type: ignore[no-untyped-def]
+    """The registry of a project (the default one unless named) in ``settings``' database,
+    made on first use like a server does."""
+    from tagloop.ml.registry import Registry
+    from tagloop.service import projects
     from tagloop.store import Store
 
     store = Store.open(settings)
-    yield Registry(store, settings.home)
-    store.close()
+    default = projects.ensure_default(store, settings)
+    ref = projects.get(store, settings, project) if project else default
+    return Registry(store, settings.home, ref.id)
+
+
+@pytest.fixture
+def registry(settings: Settings):  # type: ignore[no-untyped-def]
+    reg = open_registry(settings)
+    yield reg
+    reg.store.close()
 
 
 @pytest.fixture
@@ -118,7 +137,7 @@ def app(settings: Settings, active_version: int):  # type: ignore[no-untyped-def
     flask_app = create_app(settings)
     flask_app.config["TESTING"] = True
     yield flask_app
-    flask_app.extensions["tagloop.store"].close()
+    flask_app.extensions["tagloop.core"].close()
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def worker_busy_training(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A worker whose training step of job ``job_id`` lasts a minute (a test-only setting),
     yielded once the job has reached it: something to kill mid-retraining."""
-    from tagloop.jobs.state import get_job
+    from tagloop.service.job_state import get_job
 
     slow = {**env, "TAGLOOP_TEST_SLOW_TRAIN_SECONDS": "60"}
     with running_worker(slow, log) as worker:
@@ -98,11 +98,11 @@ def running_servers(envs: list[dict[str, str]], logs: list[Path]) -> Iterator[li
 
 def install_model(trained: Any, home: Path, database_url: str = "", copies: int = 1) -> list[int]:
     """Register the session's trained model ``copies`` times; the first is activated."""
-    from tagloop.ml.registry import Registry
     from tagloop.store import Store
+    from tests.conftest import default_registry
 
     store = Store.open(Settings(home=home, database_url=database_url))
-    registry = Registry(store, home)
+    registry = default_registry(store, home)
     ids = [
         registry.register(trained.model, description=f"copy {i}", **trained.registry_metadata()).id
         for i in range(copies)
@@ -257,16 +257,16 @@ def test_two_servers_on_postgres_switch_without_failed_requests(
 def test_a_killed_worker_fails_its_job_and_leaves_the_model_alone(
     tmp_path: Path, trained: Any
 ) -> None:
-    from tagloop.jobs.queue import Queue, submit_retrain
-    from tagloop.jobs.state import get_job
-    from tagloop.ml.registry import Registry
+    from tagloop.service.job_state import get_job
+    from tagloop.service.queue import Queue, submit_retrain
     from tagloop.store import Store
+    from tests.conftest import default_registry
 
     home = tmp_path / "home"
     [v1] = install_model(trained, home)
     settings = Settings(home=home)
     store = Store.open(settings)
-    registry = Registry(store, home)
+    registry = default_registry(store, home)
     env = server_env(home)
     try:
         job = submit_retrain(store, Queue(settings), requested_by="test")
@@ -311,8 +311,8 @@ def test_a_redis_queue_carries_jobs_to_the_worker(tmp_path: Path, trained: Any) 
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed: run the tests with 'make test'")
         pytest.skip("redis-server is not installed (make test installs it)")
-    from tagloop.jobs.queue import submit_retrain
-    from tagloop.jobs.state import get_job
+    from tagloop.service.job_state import get_job
+    from tagloop.service.queue import submit_retrain
     from tagloop.store import Store
     from tests.servers import free_port
 
@@ -349,7 +349,7 @@ def test_a_redis_queue_carries_jobs_to_the_worker(tmp_path: Path, trained: Any) 
 
 
 def _redis_queue(settings: Settings) -> Any:
-    from tagloop.jobs.queue import Queue
+    from tagloop.service.queue import Queue
 
     queue = Queue(settings)
     try:
@@ -364,8 +364,8 @@ def test_a_stopped_worker_fails_its_job_and_a_new_worker_runs_what_is_queued(
 ) -> None:
     """SIGTERM (a deploy, `systemctl stop`): the running job is failed at once, not left for
     the stale-job check; a job queued while no worker runs is carried on by the next one."""
-    from tagloop.jobs.queue import Queue, submit_retrain
-    from tagloop.jobs.state import get_job
+    from tagloop.service.job_state import get_job
+    from tagloop.service.queue import Queue, submit_retrain
     from tagloop.store import Store
 
     home = tmp_path / "home"

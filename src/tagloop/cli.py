@@ -1,4 +1,4 @@
-"""The ``tagloop`` command: thin click commands over ml/, store/, api/ and jobs/."""
+"""The ``tagloop`` command: thin click commands over the service core (and ml/ for data)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,23 @@ import sys
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tagloop import __version__
 from tagloop.config import Settings
 
+if TYPE_CHECKING:
+    from tagloop.ml.registry import Registry
+    from tagloop.service.core import Core
+    from tagloop.service.projects import ProjectRef
+
 
 class App:
     """What commands share; each part is opened on first use only."""
+
+    project_slug: str | None = None  # from --project / TAGLOOP_PROJECT; None: the default
 
     @cached_property
     def settings(self) -> Settings:
@@ -26,14 +33,51 @@ class App:
             raise click.UsageError(f"bad setting: {exc}") from exc
 
     @cached_property
-    def registry(self):
-        from tagloop.ml.registry import Registry
-        from tagloop.store import Store
+    def core(self) -> Core:
+        from tagloop.service.core import Core
 
-        return Registry(Store.open(self.settings), self.settings.home)
+        return Core.open(self.settings)
+
+    @cached_property
+    def project(self) -> ProjectRef:
+        return self.core.project(self.project_slug)
+
+    @property
+    def registry(self) -> Registry:
+        return self.core.registry(self.project)
 
 
 pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+def _set_project(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(App).project_slug = value
+
+
+def project_option(f: Any) -> Any:
+    """``--project NAME`` (or ``TAGLOOP_PROJECT``): the project a command works on."""
+    return click.option(
+        "--project",
+        envvar="TAGLOOP_PROJECT",
+        metavar="NAME",
+        expose_value=False,
+        is_eager=True,
+        callback=_set_project,
+        help="The project (default: $TAGLOOP_PROJECT, else the default project).",
+    )(f)
+
+
+class Main(click.Group):
+    """The command group; a refusal from the core is printed as an error, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from tagloop.service.errors import ServiceError
+
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
 
 
 def fail(message: str) -> None:
@@ -44,7 +88,7 @@ def emit(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tagloop")
 def main() -> None:
     """tagloop: train, serve and keep improving text classifiers.
@@ -55,9 +99,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from tagloop.commands import models, predict, serve, train, worker
+    from tagloop.commands import models, predict, projects, serve, train, worker
 
-    for module in (train, predict, models, serve, worker):
+    for module in (projects, train, predict, models, serve, worker):
         for command in module.COMMANDS:
             main.add_command(command)
 

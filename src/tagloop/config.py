@@ -50,7 +50,8 @@ class Settings:
     secret_key: str = field(default="", metadata={"env": "TAGLOOP_SECRET_KEY"})
     store_text: bool = field(default=True, metadata={"env": "TAGLOOP_STORE_TEXT"})
     retention_days: int = field(default=0, metadata={"env": "TAGLOOP_RETENTION_DAYS"})
-    flush_ms: int = field(default=20, metadata={"env": "TAGLOOP_FLUSH_MS"})
+    default_project: str = field(default="default", metadata={"env": "TAGLOOP_DEFAULT_PROJECT"})
+    max_loaded_models: int = field(default=32, metadata={"env": "TAGLOOP_MAX_LOADED_MODELS"})
     max_text_length: int = field(default=10_000, metadata={"env": "TAGLOOP_MAX_TEXT_LENGTH"})
     max_batch: int = field(default=1_000, metadata={"env": "TAGLOOP_MAX_BATCH"})
     max_body_bytes: int = field(

@@ -1,7 +1,5 @@
 """Fixtures for the API tests: direct reads of the database the app writes to, so a test
-checks stored rows and not only responses. They write the app's pending predictions first
-(on SQLite the app writes them in batches; its own requests read them, a direct read
-would not)."""
+checks stored rows and not only responses."""
 
 from __future__ import annotations
 
@@ -17,11 +15,9 @@ from tagloop.store.models import Prediction
 @pytest.fixture
 def count_rows(app) -> Callable[..., int]:  # type: ignore[no-untyped-def]
     """Rows in the predictions table (or another table given as a model class)."""
-    engine = app.extensions["tagloop.store"].engine
-    writer = app.extensions["tagloop.writer"]
+    engine = app.extensions["tagloop.core"].store.engine
 
     def count(table: type = Prediction) -> int:
-        writer.flush()
         with engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(table)) or 0)
 
@@ -31,11 +27,9 @@ def count_rows(app) -> Callable[..., int]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def stored(app) -> Callable[[int], Prediction | None]:  # type: ignore[no-untyped-def]
     """Read one stored prediction row by id."""
-    sessions = app.extensions["tagloop.store"].sessions
-    writer = app.extensions["tagloop.writer"]
+    sessions = app.extensions["tagloop.core"].store.sessions
 
     def get(prediction_id: int) -> Prediction | None:
-        writer.flush()
         with sessions() as session:
             return session.get(Prediction, prediction_id)
 

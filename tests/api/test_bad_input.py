@@ -10,11 +10,10 @@ import pytest
 
 from tagloop import create_app
 from tagloop.config import Settings
-from tagloop.ml.registry import Registry
 from tagloop.store import Store
 from tagloop.store.models import Client, Feedback, Prediction
 from tests.api.helpers import HAM, error_of
-from tests.conftest import ADMIN_TOKEN, _postgres_database
+from tests.conftest import ADMIN_TOKEN, _postgres_database, default_registry
 
 JSON = "application/json"
 
@@ -235,11 +234,11 @@ def shared_app(request, tmp_path_factory, trained) -> Iterator[Any]:  # type: ig
         model_poll_seconds=0,
     )
     store = Store.open(settings)
-    registry = Registry(store, settings.home)
+    registry = default_registry(store, settings.home)
     registry.activate(registry.register(trained.model, **trained.registry_metadata()).id)
     app = create_app(settings)
     yield app
-    app.extensions["tagloop.store"].close()
+    app.extensions["tagloop.core"].store.close()
     store.close()
     next(urls, None)  # drops the PostgreSQL database
 

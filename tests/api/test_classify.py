@@ -136,17 +136,18 @@ def test_store_text_false_keeps_only_the_hash(settings, active_version):
         assert body["text_sha256"] == hashlib.sha256(SPAM.encode()).hexdigest()
         listed = client.get("/api/v1/predictions").get_json()["items"]
         assert [p["text"] for p in listed] == [None]
-        with app.extensions["tagloop.store"].session() as session:
+        with app.extensions["tagloop.core"].store.session() as session:
             row = session.get(Prediction, body["id"])
             assert row is not None and row.text is None
             assert row.text_sha256 == body["text_sha256"]
     finally:
-        app.extensions["tagloop.store"].close()
+        app.extensions["tagloop.core"].store.close()
 
 
 def test_predictions_are_counted_by_label(client):
     def value(label: str) -> float:
-        return REGISTRY.get_sample_value("tagloop_predictions_total", {"label": label}) or 0.0
+        labels = {"project": "default", "label": label}
+        return REGISTRY.get_sample_value("tagloop_predictions_total", labels) or 0.0
 
     spam, ham = value("spam"), value("ham")
     client.post("/api/v1/classify", json={"texts": [SPAM, SPAM_2, HAM]})
@@ -160,7 +161,7 @@ def test_without_an_active_model_classify_is_503_and_stores_nothing(settings):
         response = app.test_client().post("/api/v1/classify", json={"text": HAM})
         assert response.status_code == 503
         assert response.get_json()["error"]["code"] == "no_active_model"
-        with app.extensions["tagloop.store"].engine.connect() as conn:
+        with app.extensions["tagloop.core"].store.engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(Prediction)) == 0
     finally:
-        app.extensions["tagloop.store"].close()
+        app.extensions["tagloop.core"].store.close()

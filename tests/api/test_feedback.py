@@ -96,7 +96,8 @@ def test_feedback_on_an_unknown_prediction_is_404(client, spam_id, count_rows):
 
 
 def test_feedback_is_counted(client, spam_id):
-    before = REGISTRY.get_sample_value("tagloop_feedback_total") or 0.0
+    labels = {"project": "default"}
+    before = REGISTRY.get_sample_value("tagloop_feedback_total", labels) or 0.0
     feedback(client, spam_id, label="spam")
     feedback(client, spam_id, label="ham")
-    assert (REGISTRY.get_sample_value("tagloop_feedback_total") or 0.0) - before == 2
+    assert (REGISTRY.get_sample_value("tagloop_feedback_total", labels) or 0.0) - before == 2

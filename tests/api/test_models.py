@@ -85,8 +85,7 @@ def test_activate_then_the_server_serves_the_new_version(
     active = [m["id"] for m in client.get("/api/v1/models").get_json()["items"] if m["active"]]
     assert active == [second_version]
 
-    # The polling thread is off in tests: refresh as it would.
-    assert app.extensions["tagloop.models"].refresh() is True
+    # The polling thread is off in tests (every request checks the active version).
     prediction = client.post("/api/v1/classify", json={"text": HAM}).get_json()
     assert prediction["model_version"] == second_version
 
@@ -169,4 +168,4 @@ def test_admin_endpoints_are_refused_when_no_token_is_configured(
             assert error_of(response)["code"] == "admin_disabled"
             assert "TAGLOOP_ADMIN_TOKEN" in error_of(response)["message"]
     finally:
-        app.extensions["tagloop.store"].close()
+        app.extensions["tagloop.core"].store.close()

@@ -56,8 +56,7 @@ def test_days_limits_the_window(app, client):
             "predictions"
         ]
     ]
-    app.extensions["tagloop.writer"].flush()  # the rows are changed directly below
-    with app.extensions["tagloop.store"].engine.begin() as conn:
+    with app.extensions["tagloop.core"].store.engine.begin() as conn:
         conn.execute(
             update(Prediction)
             .where(Prediction.id == ids[0])
@@ -83,7 +82,7 @@ def test_model_version_restricts_every_figure(app, client, active_version):
     ]
     client.post(f"/api/v1/predictions/{ids[0]}/feedback", json={"label": "spam"})
     client.post(f"/api/v1/predictions/{ids[1]}/feedback", json={"label": "spam"})
-    with app.extensions["tagloop.store"].engine.begin() as conn:  # as if served by another
+    with app.extensions["tagloop.core"].store.engine.begin() as conn:  # as if served by another
         conn.execute(update(Prediction).where(Prediction.id == ids[1]).values(model_version=99))
     mine = client.get(f"/api/v1/stats?model_version={active_version}").get_json()
     other = client.get("/api/v1/stats?model_version=99").get_json()

@@ -53,7 +53,7 @@ def test_tasks_survive_a_new_app_process(app, settings):
         other.set_cookie("tagloop_client", cookie.value)
         assert other.get("/api/tasks").get_json() == [{"title": HAM, "tag": "ham"}]
     finally:
-        restarted.extensions["tagloop.store"].close()
+        restarted.extensions["tagloop.core"].store.close()
 
 
 def test_tasks_lists_at_most_twenty(client):
@@ -85,7 +85,7 @@ def test_returning_clients_are_recorded_once(app, client) -> None:
     from tagloop.store.models import Client
 
     def clients() -> int:
-        with app.extensions["tagloop.store"].session() as session:
+        with app.extensions["tagloop.core"].store.session() as session:
             return session.scalar(select(func.count()).select_from(Client)) or 0
 
     app.test_client().post("/api/task", json={"title": "a one-off call without a cookie"})

@@ -24,12 +24,12 @@ def test_playwright_specs_pass(tmp_path: Path, trained) -> None:  # type: ignore
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("Debian's chromium is not installed: run 'make test', which installs it")
     from tagloop.config import Settings
-    from tagloop.ml.registry import Registry
     from tagloop.store import Store
+    from tests.conftest import default_registry
 
     home = tmp_path / "home"
     store = Store.open(Settings(home=home))
-    registry = Registry(store, home)
+    registry = default_registry(store, home)
     row = registry.register(trained.model, **trained.registry_metadata())
     registry.activate(row.id, actor="e2e", reason="fixture")
     store.close()

@@ -48,6 +48,7 @@ def give_feedback(registry) -> Callable[..., list[int]]:  # type: ignore[no-unty
                 at = now + timedelta(milliseconds=i)
                 digest = hashlib.sha256((text or sha_of or "").encode()).hexdigest()
                 p = Prediction(
+                    project_id=registry.project_id,
                     model_version=version,
                     text=text,
                     text_sha256=digest,
@@ -65,3 +66,23 @@ def give_feedback(registry) -> Callable[..., list[int]]:  # type: ignore[no-unty
         return ids
 
     return give
+
+
+class Ctx:
+    """A worker's view of one project: the core, the project, its registry and store."""
+
+    def __init__(self, core, registry) -> None:  # type: ignore[no-untyped-def]
+        self.core = core
+        self.settings = core.settings
+        self.store = core.store
+        self.registry = registry
+        self.project = core.project()
+
+
+@pytest.fixture
+def ctx(settings, registry):  # type: ignore[no-untyped-def]
+    from tagloop.service.core import Core
+
+    core = Core.open(settings)
+    yield Ctx(core, registry)
+    core.close()

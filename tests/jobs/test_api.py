@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from tagloop.jobs.state import claim, get_job
+from tagloop.service.job_state import claim, get_job
 from tests.api.helpers import error_of
 
 
 @pytest.fixture
 def store(app):  # type: ignore[no-untyped-def]
-    return app.extensions["tagloop.store"]
+    return app.extensions["tagloop.core"].store
 
 
 def start(client, admin_headers, **body: Any):  # type: ignore[no-untyped-def]
@@ -106,8 +106,9 @@ def test_unknown_job_is_404(client) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 404 and "12345" in error_of(response)["message"]
 
 
-def test_enough_feedback_queues_a_retraining(app, client, store) -> None:  # type: ignore[no-untyped-def]
-    app.extensions["tagloop.settings"].auto_retrain_after = 2
+def test_enough_feedback_queues_a_retraining(app, client, store, admin_headers) -> None:  # type: ignore[no-untyped-def]
+    setting = {"settings": {"auto_retrain_after": 2}}
+    assert client.patch("/api/v1/projects/default", json=setting, headers=admin_headers).ok
     first = client.post("/api/v1/classify", json={"texts": ["hello there", "see you soon"]})
     ids = [p["id"] for p in first.get_json()["predictions"]]
 
@@ -123,6 +124,7 @@ def test_enough_feedback_queues_a_retraining(app, client, store) -> None:  # typ
     [job] = client.get("/api/v1/jobs").get_json()["items"]
     assert job["status"] == "queued" and job["requested_by"] == "auto"
     assert "2 feedback items" in job["params"]["reason"]
+    assert "auto_retrain_after=2" in job["params"]["reason"]
     feedback(ids[1], "ham")
     assert len(client.get("/api/v1/jobs").get_json()["items"]) == 1  # one at a time
     assert get_job(store, job["id"]) is not None

@@ -14,12 +14,12 @@ from tagloop.cli import main
 @pytest.fixture
 def home(tmp_path: Path, small_trained) -> Path:  # type: ignore[no-untyped-def]
     from tagloop.config import Settings
-    from tagloop.ml.registry import Registry
     from tagloop.store import Store
+    from tests.conftest import default_registry
 
     home = tmp_path / "home"
     store = Store.open(Settings(home=home))
-    registry = Registry(store, home)
+    registry = default_registry(store, home)
     row = registry.register(small_trained.model, **small_trained.registry_metadata())
     registry.activate(row.id, actor="test")
     store.close()

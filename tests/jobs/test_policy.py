@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tagloop.jobs.policy import decide
+from tagloop.service.policy import decide
 
 
 def entry(a: float, b: float, higher: bool = True) -> dict[str, Any]:

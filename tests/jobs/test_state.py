@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tagloop.jobs.state import (
+from tagloop.service.job_state import (
     CANCELLED,
     FAILED,
     QUEUED,
@@ -26,9 +26,12 @@ from tagloop.jobs.state import (
 )
 from tagloop.store.models import Job, utcnow
 
+PROJECT = 1  # the default project: the first one made in a fresh database
+
 
 @pytest.fixture
 def store(registry):  # type: ignore[no-untyped-def]
+    assert registry.project_id == PROJECT
     return registry.store
 
 
@@ -46,7 +49,7 @@ def set_job(store, job_id: int, **values) -> None:  # type: ignore[no-untyped-de
 
 
 def test_a_job_is_claimed_once(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain", requested_by="tester")
+    job = create_job(store, PROJECT, "retrain", requested_by="tester")
     assert job.status == QUEUED
     assert claim(store, job.id, worker="host:1")
     assert not claim(store, job.id, worker="host:2")
@@ -56,7 +59,7 @@ def test_a_job_is_claimed_once(store) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_stale_running_job_is_failed_with_a_clear_error(store) -> None:  # type: ignore[no-untyped-def]
     # Two kinds: at most one job of a kind is unfinished at a time (see the last test).
-    stale, fresh = create_job(store, "retrain"), create_job(store, "evaluate")
+    stale, fresh = create_job(store, PROJECT, "retrain"), create_job(store, PROJECT, "evaluate")
     for job in (stale, fresh):
         claim(store, job.id, worker="elsewhere:123")
     set_job(store, stale.id, heartbeat_at=utcnow() - timedelta(seconds=120), stage="training")
@@ -69,7 +72,7 @@ def test_a_stale_running_job_is_failed_with_a_clear_error(store) -> None:  # typ
 
 
 def test_a_job_whose_worker_process_is_gone_fails_at_once(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain")
+    job = create_job(store, PROJECT, "retrain")
     worker = dead_worker()
     claim(store, job.id, worker=worker)
     assert recover_stale(store) == [job.id]  # no waiting for the heartbeat to go stale
@@ -77,20 +80,20 @@ def test_a_job_whose_worker_process_is_gone_fails_at_once(store) -> None:  # typ
 
 
 def test_a_live_worker_on_this_host_keeps_its_job(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain")
+    job = create_job(store, PROJECT, "retrain")
     claim(store, job.id)  # this process
     assert recover_stale(store) == []
 
 
 def test_cancel_a_queued_job_at_once(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain")
+    job = create_job(store, PROJECT, "retrain")
     row = request_cancel(store, job.id, actor="admin")
     assert row.status == CANCELLED and "cancelled by admin" in row.log
     assert not claim(store, job.id)  # its queue message is then skipped
 
 
 def test_cancel_a_running_job_at_its_next_checkpoint(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain")
+    job = create_job(store, PROJECT, "retrain")
     claim(store, job.id)
     with JobRun(store, job.id) as run:
         run.progress("training", 0.2)
@@ -102,7 +105,7 @@ def test_cancel_a_running_job_at_its_next_checkpoint(store) -> None:  # type: ig
 
 
 def test_progress_stage_log_and_success_are_recorded(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain")
+    job = create_job(store, PROJECT, "retrain")
     claim(store, job.id)
     with JobRun(store, job.id) as run:
         run.progress("collecting data", 0.1)
@@ -115,7 +118,7 @@ def test_progress_stage_log_and_success_are_recorded(store) -> None:  # type: ig
 
 
 def test_an_error_fails_the_job_with_its_message(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain")
+    job = create_job(store, PROJECT, "retrain")
     claim(store, job.id)
     with JobRun(store, job.id):
         raise ValueError("the data file is gone")
@@ -124,7 +127,7 @@ def test_an_error_fails_the_job_with_its_message(store) -> None:  # type: ignore
 
 
 def test_cancelled_is_raised_only_for_a_cancel(store) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(store, "retrain")
+    job = create_job(store, PROJECT, "retrain")
     claim(store, job.id)
     with JobRun(store, job.id) as run:
         run.check_cancel()
@@ -135,7 +138,7 @@ def test_cancelled_is_raised_only_for_a_cancel(store) -> None:  # type: ignore[n
 
 
 def test_a_stopping_worker_fails_its_own_jobs_only(store) -> None:  # type: ignore[no-untyped-def]
-    mine, other = create_job(store, "retrain"), create_job(store, "evaluate")
+    mine, other = create_job(store, PROJECT, "retrain"), create_job(store, PROJECT, "evaluate")
     claim(store, mine.id, worker="me:1")
     claim(store, other.id, worker="other:2")
     assert fail_own_jobs(store, "worker stopped", worker="me:1") == [mine.id]
@@ -145,21 +148,23 @@ def test_a_stopping_worker_fails_its_own_jobs_only(store) -> None:  # type: igno
 def test_the_database_keeps_one_unfinished_job_per_kind(store) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import IntegrityError
 
-    first = create_job(store, "retrain")
+    first = create_job(store, PROJECT, "retrain")
     with pytest.raises(IntegrityError):
-        create_job(store, "retrain")  # what a process that lost the race would do
+        create_job(store, PROJECT, "retrain")  # what a process that lost the race would do
     claim(store, first.id, worker="me:1")
     with pytest.raises(IntegrityError):
-        create_job(store, "retrain")
+        create_job(store, PROJECT, "retrain")
     fail_own_jobs(store, "stopped", worker="me:1")
-    assert create_job(store, "retrain").status == QUEUED
+    assert create_job(store, PROJECT, "retrain").status == QUEUED
 
 
 def test_simultaneous_submissions_queue_one_job(store, settings) -> None:  # type: ignore[no-untyped-def]
     """Two processes checking 'nothing unfinished' at the same moment: the database decides."""
+    import os
     import threading
 
-    from tagloop.jobs.queue import JobInProgress, submit_retrain
+    from tagloop.service.core import Core
+    from tagloop.service.jobs import JobInProgress, submit
 
     class Recorder:  # the queue's side is not what is tested here
         def __init__(self) -> None:
@@ -169,15 +174,18 @@ def test_simultaneous_submissions_queue_one_job(store, settings) -> None:  # typ
             self.sent.append(job_id)
 
     queue, outcomes, start = Recorder(), [], threading.Barrier(6)
+    core = Core.open(settings)
+    core._queue = (os.getpid(), queue)  # type: ignore[assignment]
+    project = core.project()
 
-    def submit() -> None:
+    def race() -> None:
         start.wait()
         try:
-            outcomes.append(submit_retrain(store, queue, requested_by="race").id)  # type: ignore[arg-type]
+            outcomes.append(submit(core, project, "retrain", {}, "race").id)
         except JobInProgress as exc:
             outcomes.append(("refused", exc.job.id))
 
-    threads = [threading.Thread(target=submit) for _ in range(6)]
+    threads = [threading.Thread(target=race) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:

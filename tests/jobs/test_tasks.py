@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from tagloop.jobs import tasks
-from tagloop.jobs.policy import Decision
-from tagloop.jobs.state import create_job, get_job
-from tagloop.jobs.tasks import Context, run_retrain
 from tagloop.ml.retrain import in_feedback_holdout
+from tagloop.service import retrain as tasks
+from tagloop.service.job_state import create_job, get_job
+from tagloop.service.policy import Decision
+from tagloop.service.retrain import run_job
 from tagloop.store.models import Activation
 from tests.jobs.messages import PARCEL_SPAM
 
 
-@pytest.fixture
-def ctx(settings, registry) -> Context:  # type: ignore[no-untyped-def]
-    return Context(settings, registry.store, registry)
-
-
-def retrain(ctx: Context):  # type: ignore[no-untyped-def]
-    job = create_job(ctx.store, "retrain", params={"reason": "test"}, requested_by="tester")
-    assert run_retrain(ctx, job.id)
+def retrain(ctx):  # type: ignore[no-untyped-def]
+    job = create_job(
+        ctx.store, ctx.project.id, "retrain", params={"reason": "test"}, requested_by="tester"
+    )
+    assert run_job(ctx.core, job.id)
     row = get_job(ctx.store, job.id)
     assert row is not None and row.status == "succeeded", row and row.error
     return row
@@ -108,9 +105,9 @@ def test_auto_promotion_is_recorded_and_only_replaces_the_model_it_beat(  # type
 
 
 def test_a_cancelled_run_registers_nothing(ctx, small_version, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tagloop.jobs.state import request_cancel
+    from tagloop.service.job_state import request_cancel
 
-    job = create_job(ctx.store, "retrain")
+    job = create_job(ctx.store, ctx.project.id, "retrain")
     monkeypatch.setenv(tasks.SLOW_TRAIN_ENV, "5")
 
     def cancel_on_training(stage: str, _fraction: float) -> None:
@@ -118,14 +115,14 @@ def test_a_cancelled_run_registers_nothing(ctx, small_version, monkeypatch) -> N
             request_cancel(ctx.store, job.id)
 
     versions = len(ctx.registry.list())
-    run_retrain(ctx, job.id, on_progress=cancel_on_training)
+    run_job(ctx.core, job.id, on_progress=cancel_on_training)
     assert get_job(ctx.store, job.id).status == "cancelled"
     assert len(ctx.registry.list()) == versions
     assert ctx.registry.active_id() == small_version
 
 
 def test_retraining_without_an_active_model_fails_clearly(ctx) -> None:  # type: ignore[no-untyped-def]
-    job = create_job(ctx.store, "retrain")
-    run_retrain(ctx, job.id)
+    job = create_job(ctx.store, ctx.project.id, "retrain")
+    run_job(ctx.core, job.id)
     row = get_job(ctx.store, job.id)
     assert row.status == "failed" and "no active model" in row.error

@@ -271,7 +271,7 @@ def test_served_through_the_api(onehot, registry, settings):
         batch = client.post("/api/v1/classify", json={"texts": [SPAM, HAM]}).get_json()
         assert [p["model_version"] for p in batch["predictions"]] == [row.id, row.id]
     finally:
-        app.extensions["tagloop.store"].close()
+        app.extensions["tagloop.core"].store.close()
 
 
 def test_tagloop_train_backend_flair_registers_a_version(sms, tmp_path):

@@ -3,13 +3,17 @@ processes can run them at once."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import shutil
+from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import JSON, MetaData, create_engine, inspect, text
 
-from tagloop.store.db import make_engine, migrate
+from tagloop.store.db import alembic_config, make_engine, migrate
 from tagloop.store.models import Base
 
 
@@ -40,3 +44,85 @@ def test_concurrent_upgrades_apply_once(database_url: str) -> None:
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {"model_versions", "activations", "predictions", "feedback", "jobs"} <= tables
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tagloop-0.1.0.db"
+# What tests/fixtures/tagloop-0.1.0.db holds: a database made by tagloop 0.1.0 (schema 0004,
+# before projects) with two versions, three activations, seven predictions (two with
+# feedback), one client and one queued job.
+OLD_TABLES = ("model_versions", "activations", "clients", "predictions", "feedback", "jobs")
+
+
+def _release_database(database_url: str, tmp_path: Path) -> str:
+    """The fixture database, as a SQLite file, or copied row by row into a PostgreSQL
+    database at the same schema revision (0004)."""
+    if database_url.startswith("sqlite"):
+        path = tmp_path / "old.db"
+        shutil.copy(FIXTURE, path)
+        return f"sqlite:///{path}"
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0004")
+    source = create_engine(f"sqlite:///{FIXTURE}")
+    old = MetaData()
+    old.reflect(engine)
+    with source.connect() as src, engine.begin() as dst:
+        for name in OLD_TABLES:
+            rows = [dict(r._mapping) for r in src.execute(text(f"SELECT * FROM {name}"))]
+            for row in rows:
+                for key, value in row.items():
+                    if isinstance(old.tables[name].c[key].type, JSON) and isinstance(value, str):
+                        row[key] = json.loads(value)
+            if rows:
+                dst.execute(old.tables[name].insert(), rows)
+            if "id" in old.tables[name].c and name != "clients":
+                dst.execute(text(f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"))
+    source.dispose()
+    engine.dispose()
+    return database_url
+
+
+def test_an_installation_of_the_last_release_becomes_the_default_project(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tagloop.config import Settings
+    from tagloop.service import projects
+    from tagloop.store import Store
+
+    url = _release_database(database_url, tmp_path)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        before = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in OLD_TABLES}
+    assert before == {
+        "model_versions": 2,
+        "activations": 3,
+        "clients": 1,
+        "predictions": 7,
+        "feedback": 2,
+        "jobs": 1,
+    }
+    migrate(engine)
+    engine.dispose()
+
+    settings = Settings(home=tmp_path / "home", database_url=url)
+    store = Store.open(settings)
+    try:
+        [default] = projects.list_all(store, settings)
+        assert default.slug == "default"
+        assert [label.name for label in default.labels] == ["ham", "spam"]
+        assert default.display("ham") == "not spam"  # TAGLOOP_LABEL_NAMES' default
+        with store.engine.connect() as conn:
+            for table in ("model_versions", "activations", "predictions", "jobs"):
+                owners = conn.execute(text(f"SELECT DISTINCT project_id FROM {table}")).all()
+                assert owners == [(default.id,)], table
+            after = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in OLD_TABLES}
+        assert after == before
+        summary = projects.describe(store, default)
+        # The old activation log carries over: version 1 was rolled back to.
+        assert summary["active_version"] == 1
+        assert (summary["predictions"], summary["feedback"]) == (7, 2)
+        assert summary["agreement_rate"] == 1.0  # both feedback items agreed
+        # New projects get ids after the default one, and the job index is per project.
+        other = projects.create(store, settings, "tickets", labels=["a", "b"])
+        assert other.id != default.id
+    finally:
+        store.close()

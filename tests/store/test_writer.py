@@ -28,6 +28,7 @@ def store(settings: Settings) -> Iterator[Store]:
 
 def row(message: str, **changes: Any) -> dict[str, Any]:
     return {
+        "project_id": 1,
         "created_at": utcnow(),
         "client_id": "client-0123456789abcdef",
         "model_version": 3,

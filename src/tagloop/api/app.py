@@ -11,13 +11,12 @@ from tagloop import __version__
 from tagloop.api import (
     auth,
     clients,
+    context,
     errors,
     jsonio,
     limits,
     observability,
-    predicting,
     schemas,
-    serving,
     web,
 )
 from tagloop.api.classify import bp as classify_bp
@@ -25,25 +24,18 @@ from tagloop.api.health import bp as health_bp
 from tagloop.api.jobs import bp as jobs_bp
 from tagloop.api.models import bp as models_bp
 from tagloop.api.predictions import bp as predictions_bp
+from tagloop.api.projects import bp as projects_bp
+from tagloop.api.projects import info_bp
 from tagloop.api.review import bp as review_bp
 from tagloop.api.stats import bp as stats_bp
 from tagloop.api.tutorial import bp as tutorial_bp
 from tagloop.config import Settings
-from tagloop.ml.registry import Registry
 from tagloop.secrets import load_secret_key
-from tagloop.store import Store
-from tagloop.store.deferred import make_writer
+from tagloop.service.core import Core
 
-BLUEPRINTS = (
-    health_bp,
-    tutorial_bp,
-    classify_bp,
-    predictions_bp,
-    models_bp,
-    stats_bp,
-    jobs_bp,
-    review_bp,
-)
+# Every resource of a project, at /api/v1/projects/<project>/… and, for the default
+# project, at the /api/v1/… of the single-project releases.
+PER_PROJECT = (info_bp, classify_bp, predictions_bp, models_bp, stats_bp, jobs_bp, review_bp)
 
 
 def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
@@ -73,22 +65,22 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     )
     app.spec_processor(schemas.register_response_schemas)
     jsonio.init_app(app)  # keeps fields in schema order, as orjson does not sort
-    app.extensions["tagloop.settings"] = settings
-    store = Store.open(settings)
-    registry = Registry(store, settings.home)
-    app.extensions["tagloop.store"] = store
-    app.extensions["tagloop.registry"] = registry
-    app.extensions["tagloop.writer"] = make_writer(store.engine, settings.flush_ms)
+    app.extensions["tagloop.core"] = Core.open(settings, on_swap=observability.model_served)
 
-    auth.init_app(app)  # first: the admin token is checked before the body is
+    context.init_app(app)  # names the request's project before any other hook runs
+    auth.init_app(app)  # then the admin token is checked before the body is
     errors.init_app(app)
     clients.init_app(app)
-    predicting.init_app(app)
     observability.init_app(app)
     limits.init_app(app, settings)
-    serving.init_app(app, registry, settings)
-    for blueprint in BLUEPRINTS:
+    app.register_blueprint(health_bp)
+    app.register_blueprint(tutorial_bp)
+    app.register_blueprint(projects_bp)
+    for blueprint in PER_PROJECT:
         app.register_blueprint(blueprint)
+        app.register_blueprint(
+            blueprint, url_prefix="/api/v1/projects/<project>", name=f"project_{blueprint.name}"
+        )
     web.init_app(app)
     if settings.proxy_hops:
         # Behind a reverse proxy every request comes from the proxy's address: trust that

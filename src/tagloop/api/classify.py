@@ -7,9 +7,11 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import jsonify
 
+from tagloop.api import observability
 from tagloop.api.clients import existing_client
-from tagloop.api.predicting import classify as run
+from tagloop.api.context import core, project
 from tagloop.api.schemas import ClassifyIn, ExplainQuery
+from tagloop.service.predictions import classify as run
 
 bp = APIBlueprint("classify", __name__, url_prefix="/api/v1", tag="Classify")
 
@@ -37,16 +39,24 @@ RESPONSES: dict[int | str, Any] = {
 @bp.doc(
     summary="Classify text",
     description='Send `{"text": …}` for one prediction or `{"texts": […]}` for a batch '
-    "(up to TAGLOOP_MAX_BATCH). Every prediction is stored and gets an id for feedback. "
-    "`?explain=true` adds the tokens that drove each decision with character offsets.",
+    "(up to TAGLOOP_MAX_BATCH). Every prediction is stored before the answer leaves and "
+    "gets an id for feedback. `?explain=true` adds the tokens that drove each decision "
+    "with character offsets.",
     responses=RESPONSES,
 )
 def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
     """Classify one text or a batch."""
-    explain = query["explain"]
-    client = existing_client()
-    if "text" in body:
-        _, results = run([body["text"]], source="api", client=client, explain=explain)
-        return jsonify(results[0])
-    served, results = run(body["texts"], source="batch", client=client, explain=explain)
-    return jsonify({"model_version": served.version, "predictions": results})
+    single = "text" in body
+    texts = [body["text"]] if single else body["texts"]
+    result = run(
+        core(),
+        project(),
+        texts,
+        source="api" if single else "batch",
+        client=existing_client(),
+        explain=query["explain"],
+    )
+    observability.count_predictions(project().slug, [p["label"] for p in result.predictions])
+    if single:
+        return jsonify(result.predictions[0])
+    return jsonify({"model_version": result.version, "predictions": result.predictions})

@@ -19,7 +19,7 @@ from flask import Flask, Response, g, request
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from tagloop.api.context import store
+from tagloop.api.context import core
 from tagloop.store.models import Client, utcnow
 
 COOKIE = "tagloop_client"
@@ -67,7 +67,7 @@ def remember(cid: str) -> None:
     """
     if cid in _known:
         return
-    engine = store().engine
+    engine = core().store.engine
     insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
     with engine.begin() as conn:
         conn.execute(insert(Client).values(id=cid, created_at=utcnow()).on_conflict_do_nothing())

@@ -12,9 +12,13 @@ from typing import Any
 
 from apiflask import APIFlask, HTTPError
 from flask import request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from tagloop.service.errors import ServiceError
+
 log = logging.getLogger(__name__)
+RETRY_AFTER = "5"  # seconds a client should wait before retrying a 503
 
 CODES = {
     400: "bad_request",
@@ -139,6 +143,19 @@ def init_app(app: APIFlask) -> None:
             message = f"request body is larger than {limit:,} bytes"
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         return body(status, message), status, headers
+
+    @app.errorhandler(ServiceError)
+    def refused(exc: ServiceError) -> tuple[dict, int, Any]:
+        headers = {"Retry-After": RETRY_AFTER} if exc.status == 503 else {}
+        return body(exc.status, exc.message, exc.code, exc.details), exc.status, headers
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_down(exc: Exception) -> tuple[dict, int, Any]:
+        log.error("database unavailable: %s", exc)
+        message = "the database is not answering: try again shortly"
+        headers = {"Retry-After": RETRY_AFTER}
+        return body(503, message, "database_unavailable"), 503, headers
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[dict, int]:

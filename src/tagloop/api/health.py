@@ -8,12 +8,9 @@ from apiflask import APIBlueprint
 from flask import Response
 from sqlalchemy import text
 
-from tagloop import __version__
-from tagloop.api.context import settings, store
+from tagloop.api.context import core
 from tagloop.api.observability import metrics_response
-from tagloop.api.predicting import writer
-from tagloop.api.schemas import InfoOut
-from tagloop.api.serving import holder
+from tagloop.service.errors import ServiceError
 
 bp = APIBlueprint("health", __name__, tag="Operations")
 
@@ -26,23 +23,32 @@ def healthz() -> dict[str, Any]:
 
 
 @bp.get("/readyz")
-@bp.doc(summary="A model is loaded and the database answers", responses=[200, 503])
+@bp.doc(summary="The database answers and the served models load", responses=[200, 503])
 def readyz() -> tuple[dict[str, Any], int]:
-    """503 until both are true; load balancers route traffic on this."""
+    """503 while the database does not answer, the default project has no model to serve,
+    or a project's active version cannot be loaded (named, with the reason); load
+    balancers route traffic on this."""
     checks: dict[str, Any] = {}
+    the_core = core()
     try:
-        with store().engine.connect() as conn:
+        with the_core.store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
-    served = holder().current()
-    checks["model"] = (
-        f"version {served.version}" if served else (holder().last_error or "none active")
-    )
-    writes = writer().last_error
-    checks["prediction_writes"] = writes or "ok"
-    ready = checks["database"] == "ok" and served is not None and not writes
+        return {"status": "not ready", "checks": checks}, 503
+    try:
+        default = the_core.project()
+        served = the_core.models.served(default.id, default.slug)
+        checks["model"] = f"version {served.version}"
+    except ServiceError as exc:
+        checks["model"] = exc.message
+    except Exception as exc:  # the database went away between the two checks
+        checks["model"] = f"error: {type(exc).__name__}"
+    problems = the_core.models.problems()
+    if problems:
+        checks["projects"] = {str(pid): why for pid, why in problems.items()}
+    ready = checks["model"].startswith("version ") and not problems
     return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
 
 
@@ -51,27 +57,3 @@ def readyz() -> tuple[dict[str, Any], int]:
 def metrics() -> Response:
     """Requests and latency by endpoint and status, predictions by label, model version."""
     return metrics_response()
-
-
-@bp.get("/api/v1/info")
-@bp.output(InfoOut)
-@bp.doc(summary="Active model, labels and limits (what a client needs at start)", tags=["Classify"])
-def info() -> dict[str, Any]:
-    """The active model's labels, their display names, and the request limits."""
-    cfg = settings()
-    served = holder().current()
-    active = None
-    labels: list[str] = []
-    if served is not None:
-        labels = list(served.labels)
-        active = {"id": served.version, "backend": served.backend, "labels": labels}
-    return {
-        "version": __version__,
-        "active_model": active,
-        "labels": labels,
-        "label_names": {k: v for k, v in cfg.label_names.items() if k in labels}
-        if labels
-        else cfg.label_names,
-        "limits": {"max_text_length": cfg.max_text_length, "max_batch": cfg.max_batch},
-        "store_text": cfg.store_text,
-    }

@@ -35,27 +35,34 @@ LATENCY = Histogram(
     ["endpoint", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-PREDICTIONS = Counter("tagloop_predictions_total", "Stored predictions by label", ["label"])
-FEEDBACK = Counter("tagloop_feedback_total", "Feedback given (each change counts)")
+PREDICTIONS = Counter(
+    "tagloop_predictions_total", "Stored predictions by project and label", ["project", "label"]
+)
+FEEDBACK = Counter(
+    "tagloop_feedback_total", "Feedback given by project (each change counts)", ["project"]
+)
 ACTIVE_MODEL = Gauge(
-    "tagloop_active_model_version", "Model version served", multiprocess_mode="mostrecent"
+    "tagloop_active_model_version",
+    "Model version served, by project id",
+    ["project_id"],
+    multiprocess_mode="mostrecent",
 )
 
 
-def count_predictions(labels: Sequence[str]) -> None:
+def count_predictions(project: str, labels: Sequence[str]) -> None:
     if len(labels) == 1:  # the common case, without a Counter
-        PREDICTIONS.labels(labels[0]).inc()
+        PREDICTIONS.labels(project, labels[0]).inc()
         return
     for label, n in Tally(labels).items():
-        PREDICTIONS.labels(label).inc(n)
+        PREDICTIONS.labels(project, label).inc(n)
 
 
-def count_feedback() -> None:
-    FEEDBACK.inc()
+def count_feedback(project: str) -> None:
+    FEEDBACK.labels(project).inc()
 
 
-def model_served(version: int) -> None:
-    ACTIVE_MODEL.set(version)
+def model_served(project_id: int, version: int) -> None:
+    ACTIVE_MODEL.labels(str(project_id)).set(version)
 
 
 def metrics_response() -> Response:

@@ -11,7 +11,7 @@ from marshmallow import ValidationError, validates, validates_schema
 
 
 def _limits() -> tuple[int, int]:
-    settings = current_app.extensions["tagloop.settings"]
+    settings = current_app.extensions["tagloop.core"].settings
     return settings.max_text_length, settings.max_batch
 
 
@@ -252,6 +252,79 @@ class StatsOut(Schema):
     confidence_histogram = fields.Dict()
 
 
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+DATA_FORMATS = ("sms", "csv", "tsv", "jsonl")
+
+
+class LabelOut(Schema):
+    name = fields.String()
+    display = fields.String()
+
+
+class LabelIn(Schema):
+    name = Text(required=True, validate=validators.Length(min=1, max=200))
+    display = Text(load_default="", validate=validators.Length(max=200))
+
+
+class ProjectSettingsIn(Schema):
+    auto_retrain_after = fields.Integer(validate=validators.Range(min=0, max=MAX_INT32))
+    auto_promote_metric = fields.String(
+        validate=validators.OneOf(("", "accuracy", "macro_f1", "mcc", "log_loss", "ece", "brier"))
+    )
+    auto_promote_margin = fields.Float(validate=validators.Range(min=0, max=1))
+    retention_days = fields.Integer(validate=validators.Range(min=0, max=MAX_INT32))
+    anonymous_classify = fields.Boolean()
+
+
+class ProjectSettingsOut(ProjectSettingsIn):
+    """Every setting, resolved (the project's own or the server's default)."""
+
+
+class ProjectOut(Schema):
+    slug = fields.String()
+    name = fields.String()
+    description = fields.String()
+    labels = fields.List(fields.Nested(LabelOut))
+    created_at = fields.String()
+    settings = fields.Nested(ProjectSettingsOut)
+    active_version = fields.Integer(allow_none=True)
+    predictions = fields.Integer()
+    feedback = fields.Integer()
+    agreement_rate = fields.Float(allow_none=True)
+
+
+class ProjectList(Schema):
+    items = fields.List(fields.Nested(ProjectOut))
+
+
+class ProjectIn(Schema):
+    slug = Text(
+        required=True,
+        validate=validators.Regexp(SLUG_PATTERN, error="1-64 lowercase letters, digits and '-'"),
+        metadata={"description": "The project's name in URLs and on the command line."},
+    )
+    name = Text(load_default="", validate=validators.Length(max=200))
+    description = Text(load_default="", validate=validators.Length(max=2000))
+    labels = fields.List(fields.Nested(LabelIn), load_default=list)
+    settings = fields.Nested(ProjectSettingsIn, load_default=dict)
+
+
+class ProjectPatch(Schema):
+    name = Text(validate=validators.Length(max=200))
+    description = Text(validate=validators.Length(max=2000))
+    labels = fields.List(fields.Nested(LabelIn))
+    settings = fields.Nested(ProjectSettingsIn)
+
+
+class TrainForm(Schema):
+    file = fields.File(required=True, metadata={"description": "The labelled data file."})
+    format = fields.String(validate=validators.OneOf(DATA_FORMATS))
+    text_column = Text(load_default="text", validate=validators.Length(min=1, max=200))
+    label_column = Text(load_default="label", validate=validators.Length(min=1, max=200))
+    activate = fields.Boolean(load_default=False)
+    description = Text(load_default="", validate=validators.Length(max=1000))
+
+
 class InfoOut(Schema):
     version = fields.String()
     active_model = fields.Dict(allow_none=True)
@@ -259,6 +332,16 @@ class InfoOut(Schema):
     label_names = fields.Dict(keys=fields.String(), values=fields.String())
     limits = fields.Dict()
     store_text = fields.Boolean()
+    project = fields.Nested(ProjectOut)
+
+
+# Output fields a response may leave out; every other field of an output schema is always
+# there, and the OpenAPI document says so (generated clients get exact types).
+OPTIONAL_OUTPUT = {
+    "PredictionOut": {"explanation", "feedback_history"},
+    "PredictionDetailOut": {"explanation"},
+    "FeedbackOut": {"comment", "reviewer"},
+}
 
 
 def register_response_schemas(spec: Any) -> Any:
@@ -281,7 +364,32 @@ def register_response_schemas(spec: Any) -> Any:
         schemas.pop(ref.rsplit("/", 1)[1])
     _rewrite_refs(spec._paths, renames)
     _rewrite_refs(schemas, renames)
+    for name, schema in schemas.items():
+        if name.endswith(("In", "Query", "Form", "Patch")):
+            continue
+        properties = schema.get("properties") or {}
+        optional = OPTIONAL_OUTPUT.get(name, set())
+        schema["required"] = [p for p in properties if p not in optional]
+    _deprecate_legacy_paths(spec._paths)
     return spec
+
+
+PROJECT_PREFIX = "/api/v1/projects/{project}"
+
+
+def _deprecate_legacy_paths(paths: dict[str, Any]) -> None:
+    """The un-prefixed /api/v1 routes serve the default project; each has a per-project
+    twin, which clients should use."""
+    for path, operations in paths.items():
+        twin = PROJECT_PREFIX + path.removeprefix("/api/v1")
+        if path.startswith("/api/v1/") and twin in paths:
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["deprecated"] = True
+                    operation["description"] = (
+                        operation.get("description", "")
+                        + f"\n\nServes the default project; `{twin}` names the project."
+                    ).strip()
 
 
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tagloop.cli import App, emit, fail, pass_app
+from tagloop.cli import App, emit, pass_app, project_option
 
 
 @click.group()
@@ -13,10 +13,11 @@ def models() -> None:
 
 
 @models.command("list")
+@project_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one version a line.")
 @pass_app
 def list_(app: App, as_json: bool) -> None:
-    """All versions, newest first; * marks the active one."""
+    """All versions of the project, newest first; * marks the active one."""
     from tagloop.ml.registry import describe
 
     registry = app.registry
@@ -42,74 +43,72 @@ def list_(app: App, as_json: bool) -> None:
 
 
 @models.command()
+@project_option
 @click.argument("version", type=int)
 @pass_app
 def show(app: App, version: int) -> None:
     """Everything recorded about VERSION, as JSON."""
-    from tagloop.ml.registry import RegistryError, describe
+    from tagloop.service.models import get_version
 
-    try:
-        row = app.registry.get(version)
-    except RegistryError as exc:
-        fail(str(exc))
-    click.echo(_pretty(describe(row, active_id=app.registry.active_id())))
+    click.echo(_pretty(get_version(app.core, app.project, version)))
 
 
 @models.command()
+@project_option
 @click.argument("version", type=int)
 @click.option("--reason", default="", help="Why (kept in the history).")
 @pass_app
 def activate(app: App, version: int, reason: str) -> None:
-    """Make VERSION the active one."""
-    from tagloop.ml.registry import RegistryError
+    """Make VERSION the active one (its artifact is verified first)."""
+    from tagloop.service.models import activate as run
 
-    try:
-        app.registry.activate(version, actor="cli", reason=reason)
-    except RegistryError as exc:
-        fail(str(exc))
-    click.echo(f"version {version} is active")
+    run(app.core, app.project, version, actor="cli", reason=reason)
+    click.echo(f"{app.project.slug}: version {version} is active")
 
 
 @models.command()
+@project_option
 @click.option("--reason", default="", help="Why (kept in the history).")
 @pass_app
 def rollback(app: App, reason: str) -> None:
     """Go back to the version that was active before the current one."""
-    from tagloop.ml.registry import RegistryError
+    from tagloop.service.models import rollback as run
 
-    try:
-        row = app.registry.rollback(actor="cli", reason=reason)
-    except RegistryError as exc:
-        fail(str(exc))
-    click.echo(f"rolled back: version {row.model_id} is active (was {row.previous_model_id})")
+    row = run(app.core, app.project, actor="cli", reason=reason)["activation"]
+    click.echo(
+        f"{app.project.slug}: rolled back, version {row['model_id']} is active "
+        f"(was {row['previous_model_id']})"
+    )
 
 
 @models.command()
+@project_option
 @click.argument("version", type=int)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 def delete(app: App, version: int, yes: bool) -> None:
     """Delete VERSION and its artifact (not the active one)."""
-    from tagloop.ml.registry import RegistryError
+    from tagloop.service.models import delete_version
 
     if not yes:
         click.confirm(f"delete version {version} and its artifact?", abort=True)
-    try:
-        app.registry.delete(version)
-    except RegistryError as exc:
-        fail(str(exc))
-    click.echo(f"version {version} deleted")
+    delete_version(app.core, app.project, version)
+    click.echo(f"{app.project.slug}: version {version} deleted")
 
 
 @models.command()
+@project_option
 @pass_app
 def history(app: App) -> None:
     """Activations and rollbacks, newest first."""
-    for row in app.registry.history():
+    from tagloop.service.models import history as run
+
+    for row in run(app.core, app.project):
+        was = row["previous_model_id"]
         click.echo(
-            f"{row.created_at:%Y-%m-%d %H:%M:%S}  {row.action:<8}  v{row.model_id}"
-            f"{'' if row.previous_model_id is None else f' (was v{row.previous_model_id})'}"
-            f"  by {row.actor or '?'}  {row.reason}"
+            f"{row['created_at'][:19].replace('T', ' ')}  {row['action']:<8}  v{row['model_id']}"
+            f"{'' if was is None else f' (was v{was})'}"
+            f"  by {row['actor'] or '?'}  {row['reason']}"
         )
 
 

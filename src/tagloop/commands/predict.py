@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from tagloop.cli import App, emit, fail, pass_app, read_lines
+from tagloop.cli import App, emit, pass_app, project_option, read_lines
 
 CHUNK = 1000
 
 
 @click.command()
+@project_option
 @click.argument("texts", nargs=-1)
 @click.option(
     "--file",
@@ -23,39 +24,47 @@ CHUNK = 1000
     "--version", "version", type=int, help="A registered version (default: the active one)."
 )
 @click.option("--explain", is_flag=True, help="Add the tokens that drove each decision.")
+@click.option(
+    "--store",
+    is_flag=True,
+    help="Store the predictions in the project (source 'cli'), as the API does, so they "
+    "can be reviewed and given feedback; each line then carries its id.",
+)
 @pass_app
 def predict(
-    app: App, texts: tuple[str, ...], file: Path | None, version: int | None, explain: bool
+    app: App,
+    texts: tuple[str, ...],
+    file: Path | None,
+    version: int | None,
+    explain: bool,
+    store: bool,
 ) -> None:
     """Classify TEXTS (or the lines of --file, or of stdin) and print JSON Lines:
     label, the probability of every class, and optionally the explanation."""
-    from tagloop.ml.registry import RegistryError
+    from tagloop.service.models import served_version
+    from tagloop.service.predictions import classify
 
     if texts and file:
         raise click.UsageError("give texts as arguments or --file, not both")
-    registry = app.registry
-    try:
-        version = version if version is not None else registry.active_id()
-        if version is None:
-            fail("no active model: run 'tagloop train --activate' or pass --version")
-        model = registry.load(registry.get(version))
-    except RegistryError as exc:
-        fail(str(exc))
-    labels = list(model.classes_)
+    project = app.project
+    served = served_version(app.core, project, version)
     batch: list[str] = []
 
     def flush() -> None:
-        proba = model.predict_proba(batch)
-        for text, row in zip(batch, proba.tolist(), strict=True):
-            best = max(range(len(labels)), key=row.__getitem__)
+        result = classify(
+            app.core, project, batch, source="cli", explain=explain, store=store, served=served
+        )
+        for text, p in zip(batch, result.predictions, strict=True):
             out = {
                 "text": text,
-                "label": labels[best],
-                "probabilities": dict(zip(labels, row, strict=True)),
-                "model_version": version,
+                "label": p["label"],
+                "probabilities": p["probabilities"],
+                "model_version": p["model_version"],
             }
+            if store:
+                out["id"] = p["id"]
             if explain:
-                out["explanation"] = [c.as_dict() for c in model.explain(text, labels[best])]
+                out["explanation"] = p["explanation"]
             emit(out)
         batch.clear()
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from tagloop.cli import App, fail, pass_app
+from tagloop.cli import App, fail, pass_app, project_option
 
 
 class Server:
@@ -105,6 +105,7 @@ def serve(app: App, host: str | None, port: int | None, workers: int | None, thr
 
 
 @click.command("ensure-model")
+@project_option
 @click.option(
     "--data",
     type=click.Path(dir_okay=False),
@@ -112,25 +113,29 @@ def serve(app: App, host: str | None, port: int | None, workers: int | None, thr
 )
 @pass_app
 def ensure_model(app: App, data: str | None) -> None:
-    """Make sure a model is active: train and activate the default one if none is."""
+    """Make sure the project (by default the default one) has an active model: train and
+    activate one if it has none."""
     from tagloop.commands.train import load_data, progress_bar
-    from tagloop.ml.train import train_model
+    from tagloop.service.training import train
 
-    registry = app.registry
-    if registry.active_id() is not None:
-        click.echo(f"version {registry.active_id()} is active")
+    active = app.registry.active_id()
+    if active is not None:
+        click.echo(f"{app.project.slug}: version {active} is active")
         return
     dataset = load_data(app, None, data)
     with progress_bar(True) as report:
-        result = train_model(dataset, progress=report)
-    row = registry.register(
-        result.model,
-        description="default model (tagloop ensure-model)",
-        **result.registry_metadata(),
-    )
-    registry.activate(row.id, actor="ensure-model", reason="no model was active")
+        trained = train(
+            app.core,
+            app.project,
+            dataset,
+            actor="ensure-model",
+            activate=True,
+            description="default model (tagloop ensure-model)",
+            progress=report,
+        )
     click.echo(
-        f"trained and activated version {row.id} (accuracy {result.metrics['accuracy']:.4f})"
+        f"{app.project.slug}: trained and activated version {trained.version.id} "
+        f"(accuracy {trained.result.metrics['accuracy']:.4f})"
     )
 
 
@@ -150,6 +155,7 @@ def upgrade(app: App) -> None:
 
 
 @db.command()
+@project_option
 @click.option(
     "--days",
     type=click.IntRange(min=1),
@@ -157,15 +163,32 @@ def upgrade(app: App) -> None:
 )
 @pass_app
 def prune(app: App, days: int | None) -> None:
-    """Delete predictions (and their feedback) older than the retention period."""
-    from tagloop.store import Store
+    """Delete predictions (and their feedback) older than the retention period: with
+    --days, of the project given by --project (default: the default project); without,
+    of every project past its own retention (retention_days)."""
+    from tagloop.service.retention import prune_expired
     from tagloop.store.retention import prune_predictions
 
-    days = days or app.settings.retention_days
-    if not days:
-        fail("no retention period: pass --days or set TAGLOOP_RETENTION_DAYS")
-    deleted = prune_predictions(Store.open(app.settings), days)
-    click.echo(f"deleted {deleted:,} predictions older than {days} days")
+    if days:
+        deleted = prune_predictions(app.core.store, app.project.id, days)
+        click.echo(f"{app.project.slug}: deleted {deleted:,} predictions older than {days} days")
+        return
+    pruned = prune_expired(app.core)
+    if not pruned and not any(p.settings.retention_days for p in _all_projects(app)):
+        fail(
+            "no retention period: pass --days, or set a project's retention_days "
+            "(or TAGLOOP_RETENTION_DAYS)"
+        )
+    for slug, (count, kept) in pruned.items():
+        click.echo(f"{slug}: deleted {count:,} predictions older than {kept} days")
+    if not pruned:
+        click.echo("nothing to delete")
+
+
+def _all_projects(app: App) -> list:
+    from tagloop.service.projects import list_all
+
+    return list_all(app.core.store, app.settings)
 
 
 @click.command()
@@ -182,7 +205,7 @@ def openapi() -> None:
             # apispec notes schemas nested in two places; the references resolve.
             warnings.filterwarnings("ignore", "has already been added", UserWarning)
             spec = flask_app.spec
-        flask_app.extensions["tagloop.store"].close()
+        flask_app.extensions["tagloop.core"].close()
     click.echo(json.dumps(spec, indent=2, sort_keys=True))
 
 

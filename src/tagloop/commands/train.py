@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tagloop.cli import App, emit, fail, pass_app
+from tagloop.cli import App, emit, fail, pass_app, project_option
 from tagloop.ml.backends.base import Progress
 
 DATA_FORMATS = ["sms", "csv", "tsv", "jsonl"]
@@ -80,6 +80,7 @@ def load_data(app: App, dataset: str | None, data: str | None, **options: Any) -
 
 
 @click.command()
+@project_option
 @click.option("--dataset", help="A built-in data set (sms-spam, downloaded once).")
 @click.option(
     "--data", type=click.Path(dir_okay=False), help="A local data file (default: $TAGLOOP_DATA)."
@@ -132,10 +133,10 @@ def train(
     description: str,
     as_json: bool,
 ) -> None:
-    """Train a model, evaluate it on a held-out split and register it as a new version."""
-    from tagloop.ml.backends.registry import BackendUnavailable, UnknownBackend
+    """Train a model, evaluate it on a held-out split and register it as a new version of
+    the project (the project's first version becomes active)."""
     from tagloop.ml.registry import describe
-    from tagloop.ml.train import train_model
+    from tagloop.service.training import train as run
 
     if dataset and data:
         raise click.UsageError("give either --dataset or --data, not both")
@@ -148,39 +149,36 @@ def train(
         label_column=label_column,
         max_classes=max_classes,
     )
-    try:
-        with progress_bar(not as_json) as report:
-            result = train_model(
-                loaded,
-                backend=backend,
-                params=parse_params(params),
-                seed=seed,
-                test_size=test_size,
-                progress=report,
-            )
-    except (UnknownBackend, BackendUnavailable, ValueError) as exc:
-        fail(str(exc))
-    registry = app.registry
-    row = registry.register(result.model, description=description, **result.registry_metadata())
-    if not activate and registry.active_id() is None:
-        activate, why = True, "tagloop train: the first version"  # something must serve
-    else:
-        why = "tagloop train --activate"
-    if activate:
-        registry.activate(row.id, actor="cli", reason=why)
+    with progress_bar(not as_json) as report:
+        trained = run(
+            app.core,
+            app.project,
+            loaded,
+            actor="cli",
+            backend=backend,
+            params=parse_params(params),
+            seed=seed,
+            test_size=test_size,
+            activate=activate,
+            description=description,
+            progress=report,
+        )
+    row, result = trained.version, trained.result
     if as_json:
-        emit(describe(row, active_id=registry.active_id()))
+        emit(describe(row, active_id=app.registry.active_id()))
         return
     m = result.metrics
     click.echo(
-        f"version {row.id}: {backend} on {loaded.rows:,} rows in {result.train_seconds:.1f}s — "
-        f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, MCC {m['mcc']:.4f}, "
-        f"ECE {m['ece']:.4f} on {result.eval_split['test_rows']:,} held-out rows"
-        + (" (active)" if activate else "")
+        f"{app.project.slug} version {row.id}: {backend} on {loaded.rows:,} rows in "
+        f"{result.train_seconds:.1f}s — accuracy {m['accuracy']:.4f}, macro-F1 "
+        f"{m['macro_f1']:.4f}, MCC {m['mcc']:.4f}, ECE {m['ece']:.4f} on "
+        f"{result.eval_split['test_rows']:,} held-out rows"
+        + (" (active)" if trained.activated else "")
     )
 
 
 @click.command()
+@project_option
 @click.argument("version", type=int)
 @click.option(
     "--data", required=True, type=click.Path(dir_okay=False), help="Labelled data to evaluate on."

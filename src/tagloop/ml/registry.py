@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 
 from tagloop.ml.backends import get_backend
 from tagloop.ml.backends.base import Backend
+from tagloop.ml.backends.errors import ArtifactError
 from tagloop.ml.snapshots import snapshot_split
 from tagloop.store import Store
 from tagloop.store.models import Activation, ModelVersion
@@ -68,9 +69,12 @@ def sha256_file(path: Path) -> str:
 
 
 class Registry:
-    def __init__(self, store: Store, home: Path) -> None:
+    """One project's model versions and activations (artifacts are shared by content)."""
+
+    def __init__(self, store: Store, home: Path, project_id: int) -> None:
         self.store = store
         self.home = home
+        self.project_id = project_id
         self.artifacts = home / "artifacts"
 
     # -- writing -------------------------------------------------------------------------
@@ -93,6 +97,7 @@ class Registry:
             metadata["eval_split"] = {**metadata.get("eval_split", {}), **split}
         path, digest, size = self._write_artifact(model)
         row = ModelVersion(
+            project_id=self.project_id,
             backend=model.name,
             params=model.get_params(),
             labels=list(model.classes_),
@@ -134,9 +139,8 @@ class Registry:
     ) -> Activation:
         """Make ``version_id`` active; with ``expect_active``, only if that one still is."""
         with self.store.transaction() as session:
-            if session.get(ModelVersion, version_id) is None:
-                raise NotFound(f"model version {version_id} does not exist")
-            current = _current_activation(session)
+            self._row(session, version_id)
+            current = self._current(session)
             current_id = current.model_id if current else None
             if expect_active is not None and current_id != expect_active:
                 raise Conflict(
@@ -144,6 +148,7 @@ class Registry:
                     f"(version {current_id} is): not activating {version_id}"
                 )
             row = Activation(
+                project_id=self.project_id,
                 model_id=version_id,
                 previous_model_id=current.model_id if current else None,
                 undo_id=current.id if current else None,
@@ -157,7 +162,7 @@ class Registry:
     def rollback(self, *, actor: str = "", reason: str = "") -> Activation:
         """Go back to the version that was active before the current one."""
         with self.store.transaction() as session:
-            current = _current_activation(session)
+            current = self._current(session)
             if current is None or current.undo_id is None:
                 raise Conflict("nothing to roll back to: no earlier active version")
             target = session.get(Activation, current.undo_id)
@@ -165,6 +170,7 @@ class Registry:
             if session.get(ModelVersion, target.model_id) is None:
                 raise Conflict(f"cannot roll back: version {target.model_id} was deleted")
             row = Activation(
+                project_id=self.project_id,
                 model_id=target.model_id,
                 previous_model_id=current.model_id,
                 undo_id=target.undo_id,
@@ -177,10 +183,8 @@ class Registry:
 
     def delete(self, version_id: int) -> None:
         with self.store.transaction() as session:
-            row = session.get(ModelVersion, version_id)
-            if row is None:
-                raise NotFound(f"model version {version_id} does not exist")
-            current = _current_activation(session)
+            row = self._row(session, version_id)
+            current = self._current(session)
             if current is not None and current.model_id == version_id:
                 raise Conflict(f"version {version_id} is active: activate another one first")
             shared = session.scalar(
@@ -189,7 +193,7 @@ class Registry:
                 )
             )
             session.execute(delete(ModelVersion).where(ModelVersion.id == version_id))
-            path = self.home / row.artifact_path
+            path = self._artifact(row)
         if shared is None:
             path.unlink(missing_ok=True)
 
@@ -197,19 +201,35 @@ class Registry:
 
     def get(self, version_id: int) -> ModelVersion:
         with self.store.session() as session:
-            row = session.get(ModelVersion, version_id)
-        if row is None:
+            return self._row(session, version_id)
+
+    def _row(self, session: Any, version_id: int) -> ModelVersion:
+        # Ids past 32 bits would make the driver raise instead of finding nothing.
+        row = session.get(ModelVersion, version_id) if 0 < version_id < 2**31 else None
+        if row is None or row.project_id != self.project_id:
             raise NotFound(f"model version {version_id} does not exist")
         return row
 
     def list(self) -> list[ModelVersion]:
+        query = select(ModelVersion).where(ModelVersion.project_id == self.project_id)
         with self.store.session() as session:
-            return list(session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())))
+            return list(session.scalars(query.order_by(ModelVersion.id.desc())))
 
     def active_id(self) -> int | None:
         with self.store.session() as session:
-            current = _current_activation(session)
+            current = self._current(session)
         return current.model_id if current else None
+
+    def _current(self, session: Any) -> Activation | None:
+        """The newest activation of this project names its active version."""
+        query = (
+            select(Activation)
+            .where(Activation.project_id == self.project_id)
+            .order_by(Activation.id.desc())
+            .limit(1)
+        )
+        row: Activation | None = session.scalars(query).first()
+        return row
 
     def active(self) -> ModelVersion | None:
         active_id = self.active_id()
@@ -217,16 +237,17 @@ class Registry:
 
     def history(self, limit: int = 100) -> builtins.list[Activation]:
         with self.store.session() as session:
-            query = select(Activation).order_by(Activation.id.desc()).limit(limit)
+            query = (
+                select(Activation)
+                .where(Activation.project_id == self.project_id)
+                .order_by(Activation.id.desc())
+                .limit(limit)
+            )
             return list(session.scalars(query))
 
     def load(self, row: ModelVersion) -> Backend:
         """Load a version's model after checking its artifact is the one tagloop wrote."""
-        path = (self.home / row.artifact_path).resolve()
-        if not path.is_relative_to(self.artifacts.resolve()):
-            raise IntegrityError(
-                f"version {row.id}: artifact path {path} is outside {self.artifacts}"
-            )
+        path = self._artifact(row)
         if not path.is_file():
             raise IntegrityError(f"version {row.id}: artifact {path} is missing")
         digest = sha256_file(path)
@@ -235,13 +256,22 @@ class Registry:
                 f"version {row.id}: artifact {path} has sha256 {digest[:12]}…, "
                 f"registry recorded {row.artifact_sha256[:12]}… — refusing to load a changed file"
             )
-        return get_backend(row.backend).load(path)
+        try:
+            return get_backend(row.backend).load(path)
+        except (ArtifactError, ValueError, KeyError, OSError) as exc:
+            raise IntegrityError(
+                f"version {row.id}: artifact {path} is not a model: {exc}"
+            ) from exc
 
-
-def _current_activation(session: Any) -> Activation | None:
-    query = select(Activation).order_by(Activation.id.desc()).limit(1)
-    row: Activation | None = session.scalars(query).first()
-    return row
+    def _artifact(self, row: ModelVersion) -> Path:
+        """Where a version's artifact is; never outside the artifacts folder, whatever a
+        database row says (loading and deleting both go through here)."""
+        path = (self.home / row.artifact_path).resolve()
+        if not path.is_relative_to(self.artifacts.resolve()):
+            raise IntegrityError(
+                f"version {row.id}: artifact path {path} is outside {self.artifacts}"
+            )
+        return path
 
 
 def describe(row: ModelVersion, *, active_id: int | None = None) -> dict[str, Any]:

@@ -74,8 +74,8 @@ def in_feedback_holdout(text: str, fraction: float = HOLDOUT_FRACTION) -> bool:
     return int.from_bytes(digest[:8], "big") < fraction * 2**64
 
 
-def load_feedback(store: Store) -> list[FeedbackItem]:
-    """Every prediction's current feedback, oldest first."""
+def load_feedback(store: Store, project_id: int) -> list[FeedbackItem]:
+    """Every current feedback on the project's predictions, oldest first."""
     query = (
         select(
             Prediction.id,
@@ -85,7 +85,7 @@ def load_feedback(store: Store) -> list[FeedbackItem]:
             Prediction.feedback_at,
             Prediction.created_at,
         )
-        .where(Prediction.feedback_label.is_not(None))
+        .where(Prediction.project_id == project_id, Prediction.feedback_label.is_not(None))
         .order_by(Prediction.feedback_at, Prediction.id)
     )
     with store.session() as session:

@@ -1,5 +1,6 @@
-"""Database tables: model versions and their activation history, clients, predictions,
-feedback and background jobs. Shared by the CLI, the API and the worker."""
+"""Database tables: projects, and each project's model versions and their activation
+history, predictions, feedback and background jobs; clients. Shared by the CLI, the API and
+the worker."""
 
 from __future__ import annotations
 
@@ -22,10 +23,32 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class Project(Base):
+    """One classifier: its labels and settings; everything else points at a project."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # [{"name": "ham", "display": "not spam"}, …]; empty until the first model or labels.
+    labels: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Per-project settings (service.projects.ProjectSettings), JSON so adding one needs no
+    # migration; the service validates them.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _project_fk() -> Mapped[int]:
+    return mapped_column(Integer, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+
+
 class ModelVersion(Base):
     __tablename__ = "model_versions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = _project_fk()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     backend: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -57,6 +80,7 @@ class Activation(Base):
     __tablename__ = "activations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = _project_fk()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     model_id: Mapped[int] = mapped_column(Integer)
     previous_model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -79,6 +103,7 @@ class Prediction(Base):
     # insert per classify call, so it keeps only what the API's lookups need: recent
     # results per client, time windows, and the (few) rows that have feedback.
     __table_args__ = (
+        Index("ix_predictions_project_id_id", "project_id", "id"),
         Index("ix_predictions_client_id_id", "client_id", "id"),
         Index(
             "ix_predictions_feedback_label",
@@ -89,6 +114,9 @@ class Prediction(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Indexed by ix_predictions_project_id_id; no foreign key: one more check per insert on
+    # the hottest path, and the service deletes a project's predictions itself.
+    project_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     model_version: Mapped[int] = mapped_column(Integer)
@@ -121,10 +149,11 @@ class Feedback(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
-    # One queued-or-running job per kind, whatever the number of processes submitting.
+    # One queued-or-running job per kind and project, whatever the number of processes.
     __table_args__ = (
         Index(
             "uq_jobs_one_unfinished_per_kind",
+            "project_id",
             "kind",
             unique=True,
             sqlite_where=text("status IN ('queued', 'running')"),
@@ -133,6 +162,7 @@ class Job(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = _project_fk()
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(
         String(16), index=True

@@ -48,9 +48,15 @@ def worker_id() -> str:
 
 
 def create_job(
-    store: Store, kind: str, *, params: dict[str, Any] | None = None, requested_by: str = ""
+    store: Store,
+    project_id: int,
+    kind: str,
+    *,
+    params: dict[str, Any] | None = None,
+    requested_by: str = "",
 ) -> Job:
     job = Job(
+        project_id=project_id,
         kind=kind,
         status=QUEUED,
         params=params or {},
@@ -64,17 +70,28 @@ def create_job(
 
 
 def get_job(store: Store, job_id: int) -> Job | None:
+    if not 0 < job_id < 2**31:  # jobs.id is a 32-bit INTEGER: larger ids make drivers raise
+        return None
     with store.session() as session:
         return session.get(Job, job_id)
 
 
-def list_jobs(store: Store, limit: int = 50) -> list[Job]:
+def list_jobs(store: Store, project_id: int | None, limit: int = 50) -> list[Job]:
+    """A project's jobs (every project's with None), newest first."""
+    query = select(Job)
+    if project_id is not None:
+        query = query.where(Job.project_id == project_id)
     with store.session() as session:
-        return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
+        return list(session.scalars(query.order_by(Job.id.desc()).limit(limit)))
 
 
-def unfinished(store: Store, kind: str) -> list[Job]:
-    query = select(Job).where(Job.kind == kind, Job.status.in_((QUEUED, RUNNING)))
+def unfinished(store: Store, kind: str | None = None, project_id: int | None = None) -> list[Job]:
+    """Queued or running jobs, oldest first, of a kind and a project (or of all)."""
+    query = select(Job).where(Job.status.in_((QUEUED, RUNNING)))
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    if project_id is not None:
+        query = query.where(Job.project_id == project_id)
     with store.session() as session:
         return list(session.scalars(query.order_by(Job.id)))
 

@@ -1,4 +1,6 @@
-"""A retraining run: data → train → evaluate → compare → register → (maybe) promote.
+"""What the worker runs: a job of a project, by kind.
+
+A retraining run: data → train → evaluate → compare → register → (maybe) promote.
 
 The run only reads the active model; the candidate is registered at the very end, after
 the last cancel checkpoint, and activated only when the promotion policy says so (and only
@@ -12,18 +14,23 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tagloop.config import Settings
-from tagloop.jobs.policy import Decision, decide
-from tagloop.jobs.state import JobRun, claim, get_job
 from tagloop.ml.compare import Side, compare, summary
+from tagloop.ml.datasets import Dataset
 from tagloop.ml.params import retraining_backend
-from tagloop.ml.registry import Conflict, Registry
+from tagloop.ml.registry import Conflict
 from tagloop.ml.retrain import RetrainError, build_retraining_data, load_feedback, training_base
-from tagloop.ml.snapshots import EVAL_DIR, TRAIN_DIR, write_snapshot
-from tagloop.ml.train import evaluate_model
+from tagloop.ml.snapshots import EVAL_DIR, TRAIN_DIR, read_snapshot, write_snapshot
+from tagloop.ml.train import evaluate_model, train_model
+from tagloop.service import projects
+from tagloop.service.core import Core
+from tagloop.service.job_state import JobRun, claim, get_job
+from tagloop.service.jobs import RETRAIN, TRAIN
+from tagloop.service.policy import Decision, decide
+from tagloop.service.projects import ProjectRef
+from tagloop.service.training import register
 from tagloop.store import Store
 from tagloop.store.models import ModelVersion
 
@@ -33,31 +40,64 @@ log = logging.getLogger(__name__)
 SLOW_TRAIN_ENV = "TAGLOOP_TEST_SLOW_TRAIN_SECONDS"
 
 
-@dataclass
-class Context:
-    """What a run needs; the worker opens it once."""
-
-    settings: Settings
-    store: Store
-    registry: Registry
-
-    @classmethod
-    def open(cls, settings: Settings) -> Context:
-        store = Store.open(settings)
-        return cls(settings, store, Registry(store, settings.home))
-
-
-def run_retrain(
-    ctx: Context, job_id: int, *, on_progress: Callable[[str, float], None] | None = None
+def run_job(
+    core: Core, job_id: int, *, on_progress: Callable[[str, float], None] | None = None
 ) -> bool:
     """Claim job ``job_id`` and run it to its end state; False if it was not queued."""
-    if not claim(ctx.store, job_id):
-        job = get_job(ctx.store, job_id)
+    if not claim(core.store, job_id):
+        job = get_job(core.store, job_id)
         log.info("job %s is %s, not queued: skipped", job_id, job.status if job else "missing")
         return False
-    with JobRun(ctx.store, job_id, on_progress=on_progress) as run:
-        _retrain(ctx, run)
+    job = get_job(core.store, job_id)
+    assert job is not None
+    with JobRun(core.store, job_id, on_progress=on_progress) as run:
+        project = projects.get_by_id(core.store, core.settings, job.project_id)
+        if job.kind == TRAIN:
+            _train(core, project, run)
+        elif job.kind == RETRAIN:
+            _retrain(core, project, run)
+        else:
+            raise RetrainError(f"unknown job kind {job.kind!r}")
     return True
+
+
+def _train(core: Core, project: ProjectRef, run: JobRun) -> None:
+    """Train a new version of the project from the data file a request handed over."""
+    job = get_job(core.store, run.job_id)
+    assert job is not None
+    p = job.params
+    run.progress("reading the data", 0.01)
+    rows = read_snapshot(core.settings.home, p["data"])
+    dataset = Dataset.from_rows(rows.texts, rows.labels, source=str(p.get("source", "upload")))
+
+    def fit_progress(stage: str, fraction: float) -> None:
+        run.progress(f"training: {stage}", 0.02 + 0.9 * fraction)
+
+    result = train_model(
+        dataset,
+        backend=str(p.get("backend") or "sklearn"),
+        params=dict(p.get("params") or {}),
+        progress=fit_progress,
+    )
+    run.progress("registering the version", 0.95)
+    run.check_cancel()
+    trained = register(
+        core,
+        project,
+        result,
+        actor=job.requested_by or "job",
+        activate=bool(p.get("activate")),
+        description=str(p.get("description") or f"trained by job {run.job_id}"),
+    )
+    m = result.metrics
+    run.log(
+        f"version {trained.version.id}: accuracy {m['accuracy']:.4f}, macro-F1 "
+        f"{m['macro_f1']:.4f}" + (" (active)" if trained.activated else "")
+    )
+    run.succeed(
+        {"version": trained.version.id, "activated": trained.activated, "metrics": m},
+        candidate_id=trained.version.id,
+    )
 
 
 def _slow_down(run: JobRun) -> None:
@@ -68,12 +108,12 @@ def _slow_down(run: JobRun) -> None:
         time.sleep(min(0.1, left))
 
 
-def _retrain(ctx: Context, run: JobRun) -> None:
-    job = get_job(ctx.store, run.job_id)
+def _retrain(core: Core, project: ProjectRef, run: JobRun) -> None:
+    job = get_job(core.store, run.job_id)
     assert job is not None
     reason = str(job.params.get("reason") or "")
     overrides = dict(job.params.get("params") or {})
-    registry = ctx.registry
+    registry = core.registry(project)
 
     run.progress("collecting data", 0.02)
     parent = registry.active()
@@ -83,7 +123,7 @@ def _retrain(ctx: Context, run: JobRun) -> None:
     data = build_retraining_data(
         base,
         evaluation,
-        load_feedback(ctx.store),
+        load_feedback(core.store, project.id),
         classes=list(parent.labels),
         since=parent.created_at,
     )
@@ -127,7 +167,7 @@ def _retrain(ctx: Context, run: JobRun) -> None:
         "requested_by": job.requested_by,
         "parent_data": refs,
     }
-    split = _eval_split(ctx, parent, data.train, evaluation, len(data.holdout))
+    split = _eval_split(core.settings.home, parent, data.train, evaluation, len(data.holdout))
     row = registry.register(
         model,
         data_source=f"version {parent.id}'s training data + feedback (job {run.job_id})",
@@ -142,11 +182,10 @@ def _retrain(ctx: Context, run: JobRun) -> None:
         + (f": {reason}" if reason else ""),
     )
     comparison["b_id"] = row.id
-    _store_comparison(ctx.store, row.id, comparison)
+    _store_comparison(core.store, row.id, comparison)
 
-    decision = decide(
-        comparison, ctx.settings.auto_promote_metric, ctx.settings.auto_promote_margin
-    )
+    policy = project.settings
+    decision = decide(comparison, policy.auto_promote_metric, policy.auto_promote_margin)
     promoted = False
     if decision.promote:
         try:
@@ -166,7 +205,7 @@ def _retrain(ctx: Context, run: JobRun) -> None:
             "data": report,
             "comparison": summary(comparison),
             "promotion": {
-                "policy": "auto" if ctx.settings.auto_promote_metric else "manual",
+                "policy": "auto" if policy.auto_promote_metric else "manual",
                 "promoted": promoted,
                 "reason": decision.reason,
             },
@@ -176,10 +215,9 @@ def _retrain(ctx: Context, run: JobRun) -> None:
 
 
 def _eval_split(
-    ctx: Context, parent: ModelVersion, train: Any, evaluation: Any, holdout_rows: int
+    home: Path, parent: ModelVersion, train: Any, evaluation: Any, holdout_rows: int
 ) -> dict[str, Any]:
     """The candidate keeps its parent's evaluation set, so versions stay comparable."""
-    home = ctx.registry.home
     fixed = write_snapshot(home, EVAL_DIR, evaluation)
     return {
         "method": "fixed",
