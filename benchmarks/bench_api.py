@@ -455,8 +455,8 @@ def report(
     lines += [
         "",
         f"`tagloop serve` runs **{default.name}** workers by default (`--threads 4` for gthread); "
-        "the rest of this section measures that. Predictions are written by each worker in "
-        "batches every `TAGLOOP_FLUSH_MS` (20 ms), see docs/api.md. Target: classify "
+        "the rest of this section measures that. Every prediction is committed before its "
+        "response leaves (durable writes, see docs/api.md). Earlier target: classify "
         f"≥ 50% of the trivial endpoint — {'met' if default.ratio >= 0.5 else 'missed'} "
         f"({default.ratio:.0%}).",
         "",

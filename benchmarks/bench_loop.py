@@ -30,8 +30,8 @@ from report import write_section
 from tagloop.config import Settings
 from tagloop.ml.datasets import load_dataset
 from tagloop.ml.train import train_model
-from tagloop.service.job_state import create_job, get_job
 from tagloop.service.core import Core
+from tagloop.service.job_state import create_job, get_job
 from tagloop.service.retrain import run_job
 from tagloop.store.models import Feedback, Prediction, utcnow
 

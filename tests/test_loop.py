@@ -112,6 +112,18 @@ def install_model(trained: Any, home: Path, database_url: str = "", copies: int 
     return ids
 
 
+def queue_retrain(settings: Settings) -> Any:
+    """Queue a retraining of the default project, as ``POST /api/v1/retrain`` does."""
+    from tagloop.service import jobs
+    from tagloop.service.core import Core
+
+    core = Core.open(settings)
+    try:
+        return jobs.retrain(core, core.project(), requested_by="test")
+    finally:
+        core.close()
+
+
 class Traffic:
     """Classify requests sent in a loop to several servers, every response recorded."""
 
@@ -258,7 +270,6 @@ def test_a_killed_worker_fails_its_job_and_leaves_the_model_alone(
     tmp_path: Path, trained: Any
 ) -> None:
     from tagloop.service.job_state import get_job
-    from tagloop.service.queue import Queue, submit_retrain
     from tagloop.store import Store
     from tests.conftest import default_registry
 
@@ -269,7 +280,7 @@ def test_a_killed_worker_fails_its_job_and_leaves_the_model_alone(
     registry = default_registry(store, home)
     env = server_env(home)
     try:
-        job = submit_retrain(store, Queue(settings), requested_by="test")
+        job = queue_retrain(settings)
         with worker_busy_training(env, store, job.id, tmp_path / "worker1.log") as worker:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
@@ -284,7 +295,7 @@ def test_a_killed_worker_fails_its_job_and_leaves_the_model_alone(
             assert "stopped" in failed.error and "training" in failed.error
             assert registry.active_id() == v1 and [r.id for r in registry.list()] == [v1]
 
-            second = submit_retrain(store, Queue(settings), requested_by="test")
+            second = queue_retrain(settings)
             done = wait_for(
                 lambda: (
                     (row := get_job(store, second.id))
@@ -312,7 +323,6 @@ def test_a_redis_queue_carries_jobs_to_the_worker(tmp_path: Path, trained: Any) 
             pytest.fail("redis-server is not installed: run the tests with 'make test'")
         pytest.skip("redis-server is not installed (make test installs it)")
     from tagloop.service.job_state import get_job
-    from tagloop.service.queue import submit_retrain
     from tagloop.store import Store
     from tests.servers import free_port
 
@@ -328,7 +338,7 @@ def test_a_redis_queue_carries_jobs_to_the_worker(tmp_path: Path, trained: Any) 
         settings = Settings(home=home, queue_url=url)
         store = Store.open(settings)
         queue = wait_for(lambda: _redis_queue(settings), 10, "redis-server to start")
-        job = submit_retrain(store, queue, requested_by="test")
+        job = queue_retrain(settings)
         assert queue.pending() == 1
         with running_worker(server_env(home, TAGLOOP_QUEUE_URL=url), tmp_path / "worker.log"):
             done = wait_for(
@@ -365,7 +375,6 @@ def test_a_stopped_worker_fails_its_job_and_a_new_worker_runs_what_is_queued(
     """SIGTERM (a deploy, `systemctl stop`): the running job is failed at once, not left for
     the stale-job check; a job queued while no worker runs is carried on by the next one."""
     from tagloop.service.job_state import get_job
-    from tagloop.service.queue import Queue, submit_retrain
     from tagloop.store import Store
 
     home = tmp_path / "home"
@@ -374,14 +383,14 @@ def test_a_stopped_worker_fails_its_job_and_a_new_worker_runs_what_is_queued(
     store = Store.open(settings)
     env = server_env(home)
     try:
-        first = submit_retrain(store, Queue(settings), requested_by="test")
+        first = queue_retrain(settings)
         with worker_busy_training(env, store, first.id, tmp_path / "worker1.log") as worker:
             os.killpg(worker.pid, signal.SIGTERM)
             assert worker.wait(30) is not None
         stopped = get_job(store, first.id)
         assert stopped.status == "failed" and "worker was stopped" in stopped.error
 
-        second = submit_retrain(store, Queue(settings), requested_by="test")
+        second = queue_retrain(settings)
         time.sleep(1)
         assert get_job(store, second.id).status == "queued"  # no worker: it waits
         with running_worker(env, tmp_path / "worker2.log"):

@@ -7,6 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from tagloop import create_app
+from tagloop.store.db import make_sessionmaker
 from tests.api.helpers import SPAM, error_of
 
 
@@ -78,6 +79,7 @@ def test_readyz_is_503_when_the_database_is_gone(app, client):
     store = app.extensions["tagloop.core"].store
     store.engine.dispose()
     store.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    store.sessions = make_sessionmaker(store.engine)
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.get_json()
@@ -125,7 +127,7 @@ def test_info_names_the_model_labels_and_limits(client, active_version):
         "labels": ["ham", "spam"],
     }
     assert body["labels"] == ["ham", "spam"]
-    assert body["label_names"] == {"ham": "not spam"}
+    assert body["label_names"] == {"ham": "not spam", "spam": "spam"}
     assert body["limits"] == {"max_text_length": 10_000, "max_batch": 1_000}
     assert body["store_text"] is True
     assert body["project"]["slug"] == "default"

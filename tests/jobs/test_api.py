@@ -108,7 +108,8 @@ def test_unknown_job_is_404(client) -> None:  # type: ignore[no-untyped-def]
 
 def test_enough_feedback_queues_a_retraining(app, client, store, admin_headers) -> None:  # type: ignore[no-untyped-def]
     setting = {"settings": {"auto_retrain_after": 2}}
-    assert client.patch("/api/v1/projects/default", json=setting, headers=admin_headers).ok
+    patched = client.patch("/api/v1/projects/default", json=setting, headers=admin_headers)
+    assert patched.status_code == 200
     first = client.post("/api/v1/classify", json={"texts": ["hello there", "see you soon"]})
     ids = [p["id"] for p in first.get_json()["predictions"]]
 

@@ -190,6 +190,7 @@ def test_simultaneous_submissions_queue_one_job(store, settings) -> None:  # typ
         t.start()
     for t in threads:
         t.join(30)
+    core.close()
     accepted = [o for o in outcomes if isinstance(o, int)]
     assert len(outcomes) == 6 and len(accepted) == 1
     assert queue.sent == accepted

@@ -8,7 +8,8 @@ generic 500 that reveals nothing of the server's internals.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from apiflask import APIFlask, HTTPError
 from flask import request
@@ -62,6 +63,15 @@ class ApiError(HTTPError):
         super().__init__(status, message, detail=details, extra_data={"code": code or ""})
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def upload(view: F) -> F:
+    """Mark a view that takes ``multipart/form-data`` (a file) instead of JSON."""
+    view.tagloop_upload = True  # type: ignore[attr-defined]
+    return view
+
+
 def body(status: int, message: str, code: str | None = None, details: Any = None) -> dict:
     return {
         "error": {
@@ -106,6 +116,12 @@ def init_app(app: APIFlask) -> None:
         # Otherwise webargs silently reads a non-JSON body as no body at all.
         has_body = request.content_length or request.mimetype
         writes = request.method in ("POST", "PUT", "PATCH") and request.path.startswith("/api/")
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "tagloop_upload", False):
+            if writes and request.mimetype != "multipart/form-data":
+                got = request.mimetype or "no Content-Type"
+                raise ApiError(415, f"send the file as multipart/form-data (got {got})")
+            return
         if writes and has_body and not request.is_json:
             got = request.mimetype or "no Content-Type"
             raise ApiError(

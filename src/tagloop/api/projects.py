@@ -13,7 +13,7 @@ from apiflask import APIBlueprint
 from tagloop import __version__
 from tagloop.api.auth import admin_required
 from tagloop.api.context import core, project
-from tagloop.api.errors import ApiError
+from tagloop.api.errors import ApiError, upload
 from tagloop.api.jobs import JobOut
 from tagloop.api.schemas import (
     InfoOut,
@@ -124,6 +124,7 @@ def delete_project(actor: str) -> tuple[str, int]:
     **ADMIN,
 )
 @admin_required
+@upload
 def train(form: dict[str, Any], actor: str) -> dict[str, Any]:
     """Queue training; follow the job at ``…/jobs/{id}``."""
     upload = form["file"]

@@ -174,21 +174,14 @@ def prune(app: App, days: int | None) -> None:
         click.echo(f"{app.project.slug}: deleted {deleted:,} predictions older than {days} days")
         return
     pruned = prune_expired(app.core)
-    if not pruned and not any(p.settings.retention_days for p in _all_projects(app)):
+    if pruned is None:
         fail(
             "no retention period: pass --days, or set a project's retention_days "
             "(or TAGLOOP_RETENTION_DAYS)"
         )
+        return
     for slug, (count, kept) in pruned.items():
         click.echo(f"{slug}: deleted {count:,} predictions older than {kept} days")
-    if not pruned:
-        click.echo("nothing to delete")
-
-
-def _all_projects(app: App) -> list:
-    from tagloop.service.projects import list_all
-
-    return list_all(app.core.store, app.settings)
 
 
 @click.command()

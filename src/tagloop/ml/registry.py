@@ -26,7 +26,7 @@ from tagloop.ml.backends.base import Backend
 from tagloop.ml.backends.errors import ArtifactError
 from tagloop.ml.snapshots import snapshot_split
 from tagloop.store import Store
-from tagloop.store.models import Activation, ModelVersion
+from tagloop.store.models import Activation, ModelVersion, Project
 
 if TYPE_CHECKING:
     from tagloop.ml.datasets import Dataset
@@ -109,6 +109,14 @@ class Registry:
         )
         with self.store.transaction() as session:
             session.add(row)
+            project = session.get(Project, self.project_id)
+            if project is None:
+                raise NotFound(f"project {self.project_id} does not exist")
+            # The project's label set grows with what its models know.
+            known = {item["name"] for item in project.labels or []}
+            new = [{"name": c, "display": ""} for c in row.labels if c not in known]
+            if new:
+                project.labels = [*(project.labels or []), *new]
         return row
 
     def _write_artifact(self, model: Backend) -> tuple[Path, str, int]:

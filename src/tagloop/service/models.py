@@ -14,7 +14,7 @@ from tagloop.ml.snapshots import SnapshotError
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, NotFound
 from tagloop.service.predictions import iso
-from tagloop.service.projects import ProjectRef, add_labels
+from tagloop.service.projects import ProjectRef
 from tagloop.service.serving import Served
 from tagloop.store.models import Activation
 
@@ -71,7 +71,6 @@ def activate(
         raise NotFound(str(exc)) from exc
     except IntegrityError as exc:
         raise Conflict(str(exc), code="artifact_invalid") from exc
-    add_labels(core.store, project, list(row.labels))
     return _activated(core, project, activation)
 
 

@@ -10,7 +10,6 @@ from tagloop.ml.backends.base import Progress
 from tagloop.ml.backends.registry import BackendUnavailable, UnknownBackend
 from tagloop.ml.datasets import Dataset
 from tagloop.ml.train import TrainResult, train_model
-from tagloop.service import projects
 from tagloop.service.core import Core
 from tagloop.service.errors import Invalid
 from tagloop.service.projects import ProjectRef
@@ -64,7 +63,6 @@ def register(
 ) -> Trained:
     registry = core.registry(project)
     row = registry.register(result.model, description=description, **result.registry_metadata())
-    projects.add_labels(core.store, project, list(result.model.classes_))
     first = registry.active_id() is None
     if first or activate:
         registry.activate(
