@@ -11,7 +11,7 @@
  * - Where the document says only `object` (a model's `metrics`, `data`, `eval_split`, the rows of
  *   the stats, `/info`'s `limits`…) the refinement gives the shape the server sends.
  */
-import type { Body, Defaulted, QueryOf, Refine, Sent } from './openapi'
+import type { Answer, Body, Defaulted, QueryOf, Refine, Sent } from './openapi'
 import type { components } from './schema'
 
 type Schemas = components['schemas']
@@ -170,3 +170,51 @@ export type ModelComparison = Refine<
 export type TutorialTaskIn = Schemas['TaskIn']
 export type TutorialTask = Sent<Schemas['Task']>
 export type TutorialTaskOut = Sent<Schemas['TaskOut']>
+
+// ---- Projects (provisional: written from the contract of issue 10 until the document has them) --
+
+export type ProjectLabel = { name: string; display: string }
+
+export type ProjectSettings = {
+  auto_retrain_after: number
+  auto_promote_metric: string
+  auto_promote_margin: number
+  retention_days: number
+  anonymous_classify: boolean
+}
+
+export type Project = {
+  slug: string
+  name: string
+  description: string
+  labels: ProjectLabel[]
+  created_at: string
+  settings: ProjectSettings
+  active_version: number | null
+  predictions: number
+  feedback: number
+  agreement_rate: number | null
+}
+
+export type ProjectList = { items: Project[] }
+
+export type ProjectIn = {
+  slug: string
+  name?: string
+  description?: string
+  labels?: { name: string; display?: string }[]
+  settings?: Partial<ProjectSettings>
+}
+
+/** `/projects/{project}/info`: the service's info for one project, and the project. */
+export type ProjectInfo = Answer<'/info', 'get', Info> & { project: Project }
+
+export type TrainingFormat = 'sms' | 'csv' | 'tsv' | 'jsonl'
+
+/** What `POST /projects/{project}/train` takes (multipart: the file and how to read it). */
+export type TrainingUpload = {
+  file: File
+  format?: TrainingFormat
+  textColumn?: string
+  labelColumn?: string
+}
