@@ -23,10 +23,10 @@ import type {
   JobList,
   Model,
   ModelComparison,
+  Info,
   ModelList,
   Project,
   ProjectIn,
-  ProjectInfo,
   ProjectList,
   PredictionDetail,
   PredictionFilters,
@@ -47,82 +47,83 @@ export type { PredictionQuery } from './types'
 /** The path of `project` below the API base: everything the project holds is under it. */
 const at = (project: string) => `/projects/${encodeURIComponent(project)}`
 
-export const getInfo = (project: string) => get<ProjectInfo>(`${at(project)}/info`)
+export const getInfo = (project: string) => get<Answer<'/projects/{project}/info', 'get', Info>>(`${at(project)}/info`)
 
 export const classify = (project: string, text: string, explain = true) =>
-  post<Answer<'/classify', 'post', ExplainedPrediction>>(`${at(project)}/classify`, { text } satisfies ClassifyOne, {
+  post<Answer<'/projects/{project}/classify', 'post', ExplainedPrediction>>(`${at(project)}/classify`, { text } satisfies ClassifyOne, {
     query: { explain } satisfies ClassifyQuery,
   })
 
 export const classifyBatch = (project: string, texts: string[], signal?: AbortSignal) =>
-  post<Answer<'/classify', 'post', BatchResult>>(`${at(project)}/classify`, { texts } satisfies ClassifyBatch, { signal })
+  post<Answer<'/projects/{project}/classify', 'post', BatchResult>>(`${at(project)}/classify`, { texts } satisfies ClassifyBatch, { signal })
 
 export const listPredictions = (project: string, query: PredictionQuery = {}, signal?: AbortSignal) =>
-  get<Answer<'/predictions', 'get', PredictionPage>>(`${at(project)}/predictions`, query, signal)
+  get<Answer<'/projects/{project}/predictions', 'get', PredictionPage>>(`${at(project)}/predictions`, query, signal)
 
 /** The URL of the CSV export of the predictions that match `filters` (a plain link downloads it). */
 export const predictionsExportUrl = (project: string, filters: PredictionFilters = {}) =>
   `${API_BASE}${at(project)}/predictions/export${toQueryString(filters)}`
 
 export const getPrediction = (project: string, id: number) =>
-  get<Answer<'/predictions/{prediction_id}', 'get', PredictionDetail>>(`${at(project)}/predictions/${id}`)
+  get<Answer<'/projects/{project}/predictions/{prediction_id}', 'get', PredictionDetail>>(`${at(project)}/predictions/${id}`)
 
 export const sendFeedback = (project: string, id: number, label: string, comment?: string) =>
-  post<Answer<'/predictions/{prediction_id}/feedback', 'post', PredictionDetail>>(
+  post<Answer<'/projects/{project}/predictions/{prediction_id}/feedback', 'post', PredictionDetail>>(
     `${at(project)}/predictions/${id}/feedback`,
     (comment ? { label, comment } : { label }) satisfies FeedbackIn,
   )
 
-export const listModels = (project: string) => get<Answer<'/models', 'get', ModelList>>(`${at(project)}/models`)
+export const listModels = (project: string) => get<Answer<'/projects/{project}/models', 'get', ModelList>>(`${at(project)}/models`)
 
 export const getModel = (project: string, id: number) =>
-  get<Answer<'/models/{model_id}', 'get', Model>>(`${at(project)}/models/${id}`)
+  get<Answer<'/projects/{project}/models/{model_id}', 'get', Model>>(`${at(project)}/models/${id}`)
 
 export const activateModel = (project: string, id: number, admin: AdminAuth, reason?: string) =>
-  post<Answer<'/models/{model_id}/activate', 'post', ActivationResult>>(
+  post<Answer<'/projects/{project}/models/{model_id}/activate', 'post', ActivationResult>>(
     `${at(project)}/models/${id}/activate`,
     (reason ? { reason } : {}) satisfies ReasonIn,
     admin,
   )
 
 export const rollbackModel = (project: string, admin: AdminAuth, reason?: string) =>
-  post<Answer<'/models/rollback', 'post', ActivationResult>>(
+  post<Answer<'/projects/{project}/models/rollback', 'post', ActivationResult>>(
     `${at(project)}/models/rollback`,
     (reason ? { reason } : {}) satisfies RollbackIn,
     admin,
   )
 
 export const activationHistory = (project: string) =>
-  get<Answer<'/models/history', 'get', ActivationList>>(`${at(project)}/models/history`)
+  get<Answer<'/projects/{project}/models/history', 'get', ActivationList>>(`${at(project)}/models/history`)
 
 export const compareModels = (project: string, a: number, b: number) =>
-  get<Answer<'/models/compare', 'get', ModelComparison>>(`${at(project)}/models/compare`, { a, b } satisfies CompareQuery)
+  get<Answer<'/projects/{project}/models/compare', 'get', ModelComparison>>(`${at(project)}/models/compare`, { a, b } satisfies CompareQuery)
 
 /** Statistics over the last `days` days, of one model version's predictions if `modelVersion` is given. */
 export const getStats = (project: string, days = 30, modelVersion?: number) =>
-  get<Answer<'/stats', 'get', Stats>>(`${at(project)}/stats`, { days, model_version: modelVersion } satisfies StatsQuery)
+  get<Answer<'/projects/{project}/stats', 'get', Stats>>(`${at(project)}/stats`, { days, model_version: modelVersion } satisfies StatsQuery)
 
 export const startRetrain = (project: string, admin: AdminAuth) =>
-  post<Answer<'/retrain', 'post', Job>>(`${at(project)}/retrain`, {} satisfies RetrainIn, admin)
+  post<Answer<'/projects/{project}/retrain', 'post', Job>>(`${at(project)}/retrain`, {} satisfies RetrainIn, admin)
 
-export const listJobs = (project: string) => get<Answer<'/jobs', 'get', JobList>>(`${at(project)}/jobs`)
+export const listJobs = (project: string) => get<Answer<'/projects/{project}/jobs', 'get', JobList>>(`${at(project)}/jobs`)
 
 export const getJob = (project: string, id: number) =>
-  get<Answer<'/jobs/{job_id}', 'get', Job>>(`${at(project)}/jobs/${id}`)
+  get<Answer<'/projects/{project}/jobs/{job_id}', 'get', Job>>(`${at(project)}/jobs/${id}`)
 
 export const cancelJob = (project: string, id: number, admin: AdminAuth) =>
-  post<Answer<'/jobs/{job_id}/cancel', 'post', Job>>(`${at(project)}/jobs/${id}/cancel`, {}, admin)
+  post<Answer<'/projects/{project}/jobs/{job_id}/cancel', 'post', Job>>(`${at(project)}/jobs/${id}/cancel`, {}, admin)
 
 export const reviewQueue = (project: string, limit = 50) =>
-  get<Answer<'/review', 'get', ReviewList>>(`${at(project)}/review`, { limit } satisfies ReviewQuery)
+  get<Answer<'/projects/{project}/review', 'get', ReviewList>>(`${at(project)}/review`, { limit } satisfies ReviewQuery)
 
 // ---- Projects -----------------------------------------------------------------------------------
 
-export const listProjects = () => get<ProjectList>('/projects')
+export const listProjects = () => get<Answer<'/projects', 'get', ProjectList>>('/projects')
 
-export const getProject = (project: string) => get<Project>(at(project))
+export const getProject = (project: string) => get<Answer<'/projects/{project}', 'get', Project>>(at(project))
 
-export const createProject = (input: ProjectIn, admin: AdminAuth) => post<Project>('/projects', input, admin)
+export const createProject = (input: ProjectIn, admin: AdminAuth) =>
+  post<Answer<'/projects', 'post', Project>>('/projects', input satisfies ProjectIn, admin)
 
 export const deleteProject = (project: string, admin: AdminAuth) =>
   request<void>('DELETE', at(project), { token: admin.token, actor: admin.actor })
@@ -134,5 +135,5 @@ export const startTraining = (project: string, upload: TrainingUpload, admin: Ad
   if (upload.format) form.set('format', upload.format)
   if (upload.textColumn) form.set('text_column', upload.textColumn)
   if (upload.labelColumn) form.set('label_column', upload.labelColumn)
-  return postForm<Job>(`${at(project)}/train`, form, admin)
+  return postForm<Answer<'/projects/{project}/train', 'post', Job>>(`${at(project)}/train`, form, admin)
 }

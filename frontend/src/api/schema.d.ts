@@ -100,7 +100,10 @@ export interface paths {
         put?: never;
         /**
          * Classify text
-         * @description Send `{"text": …}` for one prediction or `{"texts": […]}` for a batch (up to TAGLOOP_MAX_BATCH). Every prediction is stored and gets an id for feedback. `?explain=true` adds the tokens that drove each decision with character offsets.
+         * @deprecated
+         * @description Send `{"text": …}` for one prediction or `{"texts": […]}` for a batch (up to TAGLOOP_MAX_BATCH). Every prediction is stored before the answer leaves and gets an id for feedback. `?explain=true` adds the tokens that drove each decision with character offsets.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/classify` names the project.
          */
         post: {
             parameters: {
@@ -150,7 +153,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Active model, labels and limits (what a client needs at start) */
+        /**
+         * The project, its active model, labels and limits (what a client needs)
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/info` names the project.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -186,7 +193,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Background jobs, newest first */
+        /**
+         * Background jobs, newest first
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/jobs` names the project.
+         */
         get: {
             parameters: {
                 query?: {
@@ -233,7 +244,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One job */
+        /**
+         * One job
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/jobs/{job_id}` names the project.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -282,7 +297,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a job (admin) */
+        /**
+         * Cancel a job (admin)
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/jobs/{job_id}/cancel` names the project.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -321,6 +340,15 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -336,7 +364,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** All model versions, newest first */
+        /**
+         * All model versions, newest first
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/models` names the project.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -374,10 +406,13 @@ export interface paths {
         };
         /**
          * Compare two versions on rows neither was trained on
+         * @deprecated
          * @description held-out slice of feedback, minus any text either trained on: every metric side by
          *     side (delta = b - a), both confusion matrices and the messages they label differently.
          *     A candidate's stored comparison with the version it was retrained from is returned as
          *     stored unless ``fresh=true``.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/models/compare` names the project.
          */
         get: {
             parameters: {
@@ -402,6 +437,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["CompareOut"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Validation error */
@@ -430,7 +483,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Activation and rollback history, newest first */
+        /**
+         * Activation and rollback history, newest first
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/models/history` names the project.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -468,7 +525,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Go back to the previously active version (admin) */
+        /**
+         * Go back to the previously active version (admin)
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/models/rollback` names the project.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -500,6 +561,15 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -524,7 +594,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One model version: metrics, confusion matrix, metadata */
+        /**
+         * One model version: metrics, confusion matrix, metadata
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/models/{model_id}` names the project.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -573,7 +647,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Make a version the active one (admin) */
+        /**
+         * Make a version the active one (admin)
+         * @deprecated
+         * @description the version within seconds.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/models/{model_id}/activate` names the project.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -616,6 +696,15 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -640,7 +729,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List stored predictions, newest first, with filters */
+        /**
+         * List stored predictions, newest first, with filters
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/predictions` names the project.
+         */
         get: {
             parameters: {
                 query?: {
@@ -671,6 +764,15 @@ export interface paths {
                         "application/json": components["schemas"]["PredictionPage"];
                     };
                 };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -697,7 +799,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export the filtered predictions as CSV */
+        /**
+         * Export the filtered predictions as CSV
+         * @deprecated
+         * @description cells that a spreadsheet would run as formulas start with a quote.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/predictions/export` names the project.
+         */
         get: {
             parameters: {
                 query?: {
@@ -754,7 +862,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One prediction with its whole feedback history */
+        /**
+         * One prediction with its whole feedback history
+         * @deprecated
+         * @description Serves the default project; `/api/v1/projects/{project}/predictions/{prediction_id}` names the project.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -803,7 +915,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Give or change feedback: the correct label and an optional comment */
+        /**
+         * Give or change feedback: the correct label and an optional comment
+         * @deprecated
+         * @description is stored before the answer leaves.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/predictions/{prediction_id}/feedback` names the project.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -854,7 +972,1162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/retrain": {
+    "/api/v1/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every project, with its active version and volume
+         * @description predictions, feedback and agreement.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectList"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a project (admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ProjectIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectOut"];
+                    };
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a project and everything it holds (admin)
+         * @description cannot be deleted.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a project's name, description, labels or settings (admin) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ProjectPatch"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectOut"];
+                    };
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Classify text
+         * @description Send `{"text": …}` for one prediction or `{"texts": […]}` for a batch (up to TAGLOOP_MAX_BATCH). Every prediction is stored before the answer leaves and gets an id for feedback. `?explain=true` adds the tokens that drove each decision with character offsets.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    explain?: boolean;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ClassifyIn"];
+                };
+            };
+            responses: {
+                /** @description A prediction (single) or a batch */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PredictionOut"] | components["schemas"]["BatchOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project, its active model, labels and limits (what a client needs) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InfoOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Background jobs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobList"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    job_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a job (admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    job_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobOut"];
+                    };
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All model versions, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelList"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two versions on rows neither was trained on
+         * @description held-out slice of feedback, minus any text either trained on: every metric side by
+         *     side (delta = b - a), both confusion matrices and the messages they label differently.
+         *     A candidate's stored comparison with the version it was retrained from is returned as
+         *     stored unless ``fresh=true``.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Version a (e.g. the active one). */
+                    a: number;
+                    /** @description Version b (e.g. a candidate). */
+                    b: number;
+                    /** @description Recompute even if b stores a comparison with a. */
+                    fresh?: boolean;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CompareOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Activation and rollback history, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivationList"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Go back to the previously active version (admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReasonIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivateOut"];
+                    };
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model version: metrics, confusion matrix, metadata */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    model_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models/{model_id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a version the active one (admin)
+         * @description the version within seconds.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    model_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReasonIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivateOut"];
+                    };
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List stored predictions, newest first, with filters */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    per_page?: number;
+                    label?: string;
+                    model_version?: number;
+                    feedback?: "none" | "given" | "agree" | "disagree";
+                    q?: string;
+                    since?: string;
+                    until?: string;
+                    min_confidence?: number;
+                    max_confidence?: number;
+                    mine?: boolean;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PredictionPage"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/predictions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the filtered predictions as CSV
+         * @description cells that a spreadsheet would run as formulas start with a quote.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    per_page?: number;
+                    label?: string;
+                    model_version?: number;
+                    feedback?: "none" | "given" | "agree" | "disagree";
+                    q?: string;
+                    since?: string;
+                    until?: string;
+                    min_confidence?: number;
+                    max_confidence?: number;
+                    mine?: boolean;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": unknown;
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/predictions/{prediction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One prediction with its whole feedback history */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    prediction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PredictionDetailOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/predictions/{prediction_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or change feedback: the correct label and an optional comment
+         * @description is stored before the answer leaves.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    prediction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["FeedbackIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PredictionDetailOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/retrain": {
         parameters: {
             query?: never;
             header?: never;
@@ -866,6 +2139,313 @@ export interface paths {
         /**
          * Retrain the active model on its data plus feedback (admin)
          * @description compared with the active model and activated only by the promotion policy.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RetrainIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobOut"];
+                    };
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What to review next: disagreements, then the least confident
+         * @description predictions without feedback, least confident first, one per text, skipping texts
+         *     that already have feedback.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReviewList"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage and agreement statistics over the last N days
+         * @description ``model_version`` restricts every figure to the predictions of one version.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                    model_version?: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StatsOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train a new version from an uploaded labelled file (admin)
+         * @description A CSV/TSV with a header, JSON Lines, or the SMS Spam Collection format (`label<TAB>text`). The file is checked here (a bad line is a 422 naming it), then a job trains the version; the project's first version becomes active.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "multipart/form-data": components["schemas"]["TrainForm"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobOut"];
+                    };
+                };
+                /** @description Authentication error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retrain the active model on its data plus feedback (admin)
+         * @deprecated
+         * @description compared with the active model and activated only by the promotion policy.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/retrain` names the project.
          */
         post: {
             parameters: {
@@ -898,6 +2478,15 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -905,6 +2494,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
             };
@@ -924,8 +2522,11 @@ export interface paths {
         };
         /**
          * What to review next: disagreements, then the least confident
+         * @deprecated
          * @description predictions without feedback, least confident first, one per text, skipping texts
          *     that already have feedback.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/review` names the project.
          */
         get: {
             parameters: {
@@ -975,7 +2576,10 @@ export interface paths {
         };
         /**
          * Usage and agreement statistics over the last N days
+         * @deprecated
          * @description ``model_version`` restricts every figure to the predictions of one version.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/stats` names the project.
          */
         get: {
             parameters: {
@@ -1096,7 +2700,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A model is loaded and the database answers */
+        /**
+         * The database answers and the served models load
+         * @description or a project's active version cannot be loaded (named, with the reason); load
+         *     balancers route traffic on this.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1139,35 +2747,35 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         ActivateOut: {
-            activation?: components["schemas"]["ActivationOut"];
-            active_model?: components["schemas"]["ModelOut"];
+            activation: components["schemas"]["ActivationOut"];
+            active_model: components["schemas"]["ModelOut"];
         };
         ActivationList: {
-            items?: components["schemas"]["ActivationOut"][];
+            items: components["schemas"]["ActivationOut"][];
         };
         ActivationOut: {
-            action?: string;
-            actor?: string;
-            created_at?: string;
-            id?: number;
-            model_id?: number;
-            previous_model_id?: number | null;
-            reason?: string;
+            action: string;
+            actor: string;
+            created_at: string;
+            id: number;
+            model_id: number;
+            previous_model_id: number | null;
+            reason: string;
         };
         BatchOut: {
-            model_version?: number;
-            predictions?: components["schemas"]["PredictionOut"][];
+            model_version: number;
+            predictions: components["schemas"]["PredictionOut"][];
         };
         ChangedRow: {
             /** @description a's prediction */
-            a?: string;
+            a: string;
             /** @description b's prediction */
-            b?: string;
+            b: string;
             /** @description the true label */
-            label?: string;
+            label: string;
             /** @enum {string} */
-            source?: "fixed" | "feedback";
-            text?: string;
+            source: "fixed" | "feedback";
+            text: string;
         };
         ClassifyIn: {
             /** @description One text to classify. */
@@ -1176,46 +2784,46 @@ export interface components {
             texts?: string[];
         };
         CompareOut: {
-            a?: components["schemas"]["ModelOut"];
-            b?: components["schemas"]["ModelOut"];
-            changed?: components["schemas"]["ChangedRow"][];
-            changed_count?: number;
-            changes?: {
+            a: components["schemas"]["ModelOut"];
+            b: components["schemas"]["ModelOut"];
+            changed: components["schemas"]["ChangedRow"][];
+            changed_count: number;
+            changes: {
                 [key: string]: number;
             };
-            computed_at?: string;
-            confusion_matrices?: {
+            computed_at: string;
+            confusion_matrices: {
                 [key: string]: components["schemas"]["ConfusionMatrix"];
             };
-            eval_rows?: number;
-            metrics?: {
+            eval_rows: number;
+            metrics: {
                 [key: string]: components["schemas"]["MetricDelta"];
             };
-            rows?: {
+            rows: {
                 [key: string]: number;
             };
-            slices?: {
+            slices: {
                 [key: string]: components["schemas"]["Slice"];
             };
             /** @description true: the comparison b was promoted on */
-            stored?: boolean;
+            stored: boolean;
         };
         ConfusionMatrix: {
-            labels?: string[];
+            labels: string[];
             /** @description rows: true */
-            matrix?: number[][];
+            matrix: number[][];
         };
         Contribution: {
-            end?: number;
-            start?: number;
-            token?: string;
-            weight?: number;
+            end: number;
+            start: number;
+            token: string;
+            weight: number;
         };
         FeedbackHistoryItem: {
-            comment?: string;
-            created_at?: string;
-            label?: string;
-            reviewer?: string;
+            comment: string;
+            created_at: string;
+            label: string;
+            reviewer: string;
         };
         FeedbackIn: {
             /** @default  */
@@ -1225,10 +2833,10 @@ export interface components {
             reviewer: string;
         };
         FeedbackOut: {
-            agrees?: boolean;
+            agrees: boolean;
             comment?: string;
-            created_at?: string;
-            label?: string;
+            created_at: string;
+            label: string;
             reviewer?: string;
         };
         HTTPError: {
@@ -1241,124 +2849,173 @@ export interface components {
             };
         };
         InfoOut: {
-            active_model?: {
+            active_model: {
                 [key: string]: unknown;
             } | null;
-            label_names?: {
+            label_names: {
                 [key: string]: string;
             };
-            labels?: string[];
-            limits?: {
+            labels: string[];
+            limits: {
                 [key: string]: unknown;
             };
-            store_text?: boolean;
-            version?: string;
+            project: components["schemas"]["ProjectOut"];
+            store_text: boolean;
+            version: string;
         };
         JobList: {
-            items?: components["schemas"]["JobOut"][];
+            items: components["schemas"]["JobOut"][];
         };
         JobOut: {
-            cancel_requested?: boolean;
-            candidate_id?: number | null;
-            created_at?: string;
-            error?: string;
-            finished_at?: string | null;
-            heartbeat_at?: string | null;
-            id?: number;
-            kind?: string;
-            log?: string;
-            params?: {
+            cancel_requested: boolean;
+            candidate_id: number | null;
+            created_at: string;
+            error: string;
+            finished_at: string | null;
+            heartbeat_at: string | null;
+            id: number;
+            kind: string;
+            log: string;
+            params: {
                 [key: string]: unknown;
             };
             /** @description 0 to 1 */
-            progress?: number;
-            requested_by?: string;
+            progress: number;
+            requested_by: string;
             /** @description data: the data report; comparison: headline metrics of candidate (b) vs active (a); promotion: policy, promoted, reason */
-            result?: {
+            result: {
                 [key: string]: unknown;
             };
-            stage?: string;
-            started_at?: string | null;
+            stage: string;
+            started_at: string | null;
             /** @enum {string} */
-            status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** @description host:pid of the process running it */
-            worker?: string;
+            worker: string;
+        };
+        LabelIn: {
+            /** @default  */
+            display: string;
+            name: string;
+        };
+        LabelOut: {
+            display: string;
+            name: string;
         };
         MetricDelta: {
-            a?: number | null;
-            b?: number | null;
+            a: number | null;
+            b: number | null;
             /** @description b - a */
-            delta?: number | null;
-            higher_is_better?: boolean;
+            delta: number | null;
+            higher_is_better: boolean;
         };
         ModelList: {
-            items?: components["schemas"]["ModelOut"][];
+            items: components["schemas"]["ModelOut"][];
         };
         ModelOut: {
-            active?: boolean;
-            artifact?: {
+            active: boolean;
+            artifact: {
                 [key: string]: unknown;
             };
-            backend?: string;
-            created_at?: string;
-            data?: {
+            backend: string;
+            created_at: string;
+            data: {
                 [key: string]: unknown;
             };
-            description?: string;
-            eval_split?: {
+            description: string;
+            eval_split: {
                 [key: string]: unknown;
             };
-            id?: number;
-            labels?: string[];
-            library_versions?: {
+            id: number;
+            labels: string[];
+            library_versions: {
                 [key: string]: unknown;
             };
-            metrics?: {
+            metrics: {
                 [key: string]: unknown;
             };
-            params?: {
+            params: {
                 [key: string]: unknown;
             };
-            parent_id?: number | null;
-            train_seconds?: number;
+            parent_id: number | null;
+            train_seconds: number;
         };
         PredictionDetailOut: {
-            confidence?: number;
-            created_at?: string;
+            confidence: number;
+            created_at: string;
             explanation?: components["schemas"]["Contribution"][];
-            feedback?: components["schemas"]["FeedbackOut"] | null;
-            feedback_history?: components["schemas"]["FeedbackHistoryItem"][];
-            id?: number;
-            label?: string;
-            model_version?: number;
-            probabilities?: {
+            feedback: components["schemas"]["FeedbackOut"] | null;
+            feedback_history: components["schemas"]["FeedbackHistoryItem"][];
+            id: number;
+            label: string;
+            model_version: number;
+            probabilities: {
                 [key: string]: number;
             };
-            source?: string;
-            text?: string | null;
-            text_sha256?: string;
+            source: string;
+            text: string | null;
+            text_sha256: string;
         };
         PredictionOut: {
-            confidence?: number;
-            created_at?: string;
+            confidence: number;
+            created_at: string;
             explanation?: components["schemas"]["Contribution"][];
-            feedback?: components["schemas"]["FeedbackOut"] | null;
-            id?: number;
-            label?: string;
-            model_version?: number;
-            probabilities?: {
+            feedback: components["schemas"]["FeedbackOut"] | null;
+            id: number;
+            label: string;
+            model_version: number;
+            probabilities: {
                 [key: string]: number;
             };
-            source?: string;
-            text?: string | null;
-            text_sha256?: string;
+            source: string;
+            text: string | null;
+            text_sha256: string;
         };
         PredictionPage: {
-            items?: components["schemas"]["PredictionOut"][];
-            page?: number;
-            pages?: number;
-            per_page?: number;
-            total?: number;
+            items: components["schemas"]["PredictionOut"][];
+            page: number;
+            pages: number;
+            per_page: number;
+            total: number;
+        };
+        ProjectIn: {
+            /** @default  */
+            description: string;
+            labels?: components["schemas"]["LabelIn"][];
+            /** @default  */
+            name: string;
+            settings?: components["schemas"]["ProjectSettingsSchema"];
+            /** @description The project's name in URLs and on the command line. */
+            slug: string;
+        };
+        ProjectList: {
+            items: components["schemas"]["ProjectOut"][];
+        };
+        ProjectOut: {
+            active_version: number | null;
+            agreement_rate: number | null;
+            created_at: string;
+            description: string;
+            feedback: number;
+            labels: components["schemas"]["LabelOut"][];
+            name: string;
+            predictions: number;
+            settings: components["schemas"]["ProjectSettingsSchema"];
+            slug: string;
+        };
+        ProjectPatch: {
+            description?: string;
+            labels?: components["schemas"]["LabelIn"][];
+            name?: string;
+            settings?: components["schemas"]["ProjectSettingsSchema"];
+        };
+        ProjectSettingsSchema: {
+            anonymous_classify?: boolean;
+            auto_promote_margin?: number;
+            /** @enum {string} */
+            auto_promote_metric?: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
+            auto_retrain_after?: number;
+            retention_days?: number;
         };
         ReasonIn: {
             /** @default  */
@@ -1373,42 +3030,59 @@ export interface components {
             reason: string;
         };
         ReviewList: {
-            items?: components["schemas"]["PredictionOut"][];
+            items: components["schemas"]["PredictionOut"][];
         };
         Slice: {
-            metrics?: {
+            metrics: {
                 [key: string]: components["schemas"]["MetricDelta"];
             };
-            rows?: number;
+            rows: number;
         };
         StatsOut: {
-            agreement_rate?: number | null;
-            confidence_histogram?: {
+            agreement_rate: number | null;
+            confidence_histogram: {
                 [key: string]: unknown;
             };
-            days?: number;
-            feedback_count?: number;
-            feedback_per_day?: {
+            days: number;
+            feedback_count: number;
+            feedback_per_day: {
                 [key: string]: unknown;
             }[];
-            model_version?: number | null;
-            per_day?: {
+            model_version: number | null;
+            per_day: {
                 [key: string]: unknown;
             }[];
-            per_model?: {
+            per_model: {
                 [key: string]: unknown;
             }[];
-            total_predictions?: number;
+            total_predictions: number;
         };
         Task: {
-            tag?: string;
-            title?: string | null;
+            tag: string;
+            title: string | null;
         };
         TaskIn: {
             title: string;
         };
         TaskOut: {
-            result?: components["schemas"]["Task"];
+            result: components["schemas"]["Task"];
+        };
+        TrainForm: {
+            /** @default false */
+            activate: boolean;
+            /** @default  */
+            description: string;
+            /**
+             * Format: binary
+             * @description The labelled data file.
+             */
+            file: string;
+            /** @enum {string} */
+            format?: "sms" | "csv" | "tsv" | "jsonl";
+            /** @default label */
+            label_column: string;
+            /** @default text */
+            text_column: string;
         };
         ValidationError: {
             error: {

@@ -5,11 +5,11 @@
 import { computed, reactive, watch } from 'vue'
 import { getInfo } from '@/api/endpoints'
 import { ApiError, errorMessage } from '@/api/client'
-import type { ProjectInfo } from '@/api/types'
+import type { Info } from '@/api/types'
 import { useProject } from './useProject'
 
 interface InfoState {
-  info: ProjectInfo | null
+  info: Info | null
   error: string | null
   notFound: boolean
   loading: boolean

@@ -30,6 +30,7 @@ export function info(activeId: number | null = 1, limits: Partial<Info['limits']
     label_names: { ham: 'not spam' },
     limits: { max_text_length: 10000, max_batch: 1000, ...limits },
     store_text: true,
+    project: project(),
   }
 }
 
