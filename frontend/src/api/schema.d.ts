@@ -2984,7 +2984,7 @@ export interface components {
             labels?: components["schemas"]["LabelIn"][];
             /** @default  */
             name: string;
-            settings?: components["schemas"]["ProjectSettingsSchema"];
+            settings?: components["schemas"]["ProjectSettingsIn"];
             /** @description The project's name in URLs and on the command line. */
             slug: string;
         };
@@ -3000,22 +3000,30 @@ export interface components {
             labels: components["schemas"]["LabelOut"][];
             name: string;
             predictions: number;
-            settings: components["schemas"]["ProjectSettingsSchema"];
+            settings: components["schemas"]["ProjectSettingsOut"];
             slug: string;
         };
         ProjectPatch: {
             description?: string;
             labels?: components["schemas"]["LabelIn"][];
             name?: string;
-            settings?: components["schemas"]["ProjectSettingsSchema"];
+            settings?: components["schemas"]["ProjectSettingsIn"];
         };
-        ProjectSettingsSchema: {
+        ProjectSettingsIn: {
             anonymous_classify?: boolean;
             auto_promote_margin?: number;
             /** @enum {string} */
             auto_promote_metric?: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
             auto_retrain_after?: number;
             retention_days?: number;
+        };
+        ProjectSettingsOut: {
+            anonymous_classify: boolean;
+            auto_promote_margin: number;
+            /** @enum {string} */
+            auto_promote_metric: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
+            auto_retrain_after: number;
+            retention_days: number;
         };
         ReasonIn: {
             /** @default  */

@@ -70,8 +70,6 @@ export type Info = Refine<
     active_model: { id: number; backend: string; labels: string[] } | null
     /** The document says `object`. */
     limits: { max_text_length: number; max_batch: number }
-    /** As the document says (named so that `Refine` leaves it as it is). */
-    project: Project
   }
 >
 
