@@ -7,6 +7,7 @@ import { resetInfo } from '@/composables/useInfo'
 import { rememberedProject, rememberProject, useProject } from '@/composables/useProject'
 import { useProjects } from '@/composables/useProjects'
 import ProjectSwitcher from '@/components/ProjectSwitcher.vue'
+import ProjectsView from '@/views/ProjectsView.vue'
 import { info, jsonResponse, project } from './fixtures'
 
 /** A server with the projects `slugs`; anything else a project is asked for is a 404. */
@@ -136,5 +137,45 @@ describe('the project switcher', { timeout: 30_000 }, () => {
     await select.setValue('default')
     await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/p/default/models'), { timeout: 10_000 })
     wrapper.unmount()
+  })
+})
+
+describe('the Projects page', () => {
+  it('lists each project with its labels, active version, volume and agreement; says so when there is none', async () => {
+    const tickets = project({
+      slug: 'tickets',
+      name: 'Ticket router',
+      description: 'Routes support mail',
+      labels: [{ name: 'billing', display: 'Billing' }, { name: 'tech', display: '' }],
+      active_version: 4,
+      predictions: 1234,
+      feedback: 56,
+      agreement_rate: 0.875,
+    })
+    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => jsonResponse({ items: [project(), tickets] })))
+    const router = appRouter()
+    await router.push('/projects')
+    const wrapper = mount(ProjectsView, { global: { plugins: [router] } })
+    await flushPromises()
+    const row = wrapper.find('tr[data-project="tickets"]')
+    expect(row.find('th').text()).toContain('Ticket router')
+    expect(row.find('th').text()).toContain('Routes support mail')
+    expect(row.findAll('.labels li').map((li) => li.text())).toEqual(['Billing', 'tech'])
+    expect(row.find('td[data-label="Active version"] a').attributes('href')).toBe('/p/tickets/models/4')
+    expect(row.find('td[data-label="Predictions"]').text()).toBe('1,234')
+    expect(row.find('td[data-label="Agreement"]').text()).toBe('87.5%')
+    wrapper.unmount()
+
+    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => jsonResponse({ items: [] })))
+    const empty = mount(ProjectsView, { global: { plugins: [router] } })
+    await flushPromises()
+    expect(empty.text()).toContain('No project yet')
+    empty.unmount()
+
+    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => jsonResponse({ error: { code: 'x', message: 'database is locked', details: null } }, 503)))
+    const failing = mount(ProjectsView, { global: { plugins: [router] } })
+    await flushPromises()
+    expect(failing.find('[role="alert"]').text()).toContain('database is locked')
+    failing.unmount()
   })
 })
