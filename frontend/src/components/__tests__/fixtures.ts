@@ -30,7 +30,27 @@ export function info(activeId: number | null = 1, limits: Partial<Info['limits']
     label_names: { ham: 'not spam' },
     limits: { max_text_length: 10000, max_batch: 1000, ...limits },
     store_text: true,
-    project: project(),
+    project: {
+      slug: 'default',
+      name: 'Default',
+      description: '',
+      labels: [
+        { name: 'ham', display: 'not spam' },
+        { name: 'spam', display: 'spam' },
+      ],
+      created_at: '2026-12-01T00:00:00Z',
+      settings: {
+        auto_retrain_after: 0,
+        auto_promote_metric: '',
+        auto_promote_margin: 0,
+        retention_days: 0,
+        anonymous_classify: true,
+      },
+      active_version: activeId,
+      predictions: 0,
+      feedback: 0,
+      agreement_rate: null,
+    },
   }
 }
 
