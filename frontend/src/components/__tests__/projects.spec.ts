@@ -113,6 +113,16 @@ describe('a project page', { timeout: 30_000 }, () => {
     expect(missing.text()).toContain('nope')
     expect(missing.find('a').attributes('href')).toBe('/projects')
     expect(rememberedProject()).toBe('tickets')
+
+    // Back to a project whose info is already known, from a page outside the projects.
+    await router.push('/p/default/')
+    await flushPromises()
+    await router.push('/projects')
+    await flushPromises()
+    rememberProject('tickets')
+    await router.push('/p/default/history')
+    await flushPromises()
+    expect(rememberedProject()).toBe('default')
     wrapper.unmount()
   })
 })
