@@ -18,12 +18,13 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         // The small building blocks most pages share go in one chunk instead of a dozen tiny ones;
-        // Chart.js and papaparse stay in the chunks of the pages that use them.
+        // Chart.js and papaparse stay in the chunks of the pages that use them (so the composable
+        // of the New project page, which reads files with papaparse, stays in that page's chunk).
         codeSplitting: {
           groups: [
             {
               name: 'shared',
-              test: /src[\\/](api|composables|lib[\\/](format|highlight)|components[\\/](ErrorAlert|EmptyState|LoadingIndicator|LabelBadge|ProbabilityBars|FeedbackForm|ThumbIcon|TableScroll|PaginationNav|ConfirmDialog|ConfusionMatrix))/,
+              test: /src[\\/](api|composables[\\/](?!useCreateProject)|lib[\\/](format|highlight)|components[\\/](ErrorAlert|EmptyState|LoadingIndicator|LabelBadge|ProbabilityBars|FeedbackForm|ThumbIcon|TableScroll|PaginationNav|ConfirmDialog|ConfusionMatrix))/,
             },
           ],
         },

@@ -88,7 +88,7 @@ test('2,500 rows from a column picked by hand go in several requests; a too-long
 
   const sent: number[] = []
   page.on('request', (r) => {
-    if (r.url().endsWith('/api/v1/classify') && r.method() === 'POST') sent.push((r.postDataJSON() as { texts: string[] }).texts.length)
+    if (r.url().endsWith('/classify') && r.method() === 'POST') sent.push((r.postDataJSON() as { texts: string[] }).texts.length)
   })
   await page.getByTestId('batch-run').click()
   await expect(page.getByTestId('batch-results')).toBeVisible({ timeout: 120_000 })

@@ -84,7 +84,7 @@ test('words after emoji are marked exactly (the API counts characters in code po
   await page.goto('/')
   await page.getByLabel('Message', { exact: true }).fill(text)
   const [response] = await Promise.all([
-    page.waitForResponse((r) => r.url().includes('/api/v1/classify') && r.request().method() === 'POST'),
+    page.waitForResponse((r) => /\/api\/v1\/(projects\/[^/]+\/)?classify/.test(r.url()) && r.request().method() === 'POST'),
     page.getByRole('button', { name: 'Classify', exact: true }).click(),
   ])
   const { explanation } = (await response.json()) as { explanation: { token: string; weight: number }[] }

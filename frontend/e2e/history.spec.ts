@@ -30,7 +30,7 @@ test('history filters, inline feedback and the CSV export of the filtered rows',
 
   const href = await page.getByTestId('export-csv').getAttribute('href')
   expect(href).toContain('label=spam')
-  expect(href).toContain('/api/v1/predictions/export?')
+  expect(href).toContain('/api/v1/projects/default/predictions/export?')
   const csv = await (await request.get(href!)).text()
   const parsed = Papa.parse<Record<string, string>>(csv, { header: true, skipEmptyLines: true })
   expect(parsed.data.length).toBeGreaterThan(0)

@@ -51,6 +51,8 @@ test('every page passes an accessibility scan at desktop and phone width, light 
     ...(modelId ? [{ name: 'model-detail', path: `/models/${modelId}`, heading: new RegExp(`Model #${modelId}`) }] : []),
     { name: 'dashboard', path: '/dashboard', heading: 'Dashboard' },
     { name: 'review', path: '/review', heading: 'Review queue' },
+    { name: 'projects', path: '/projects', heading: 'Projects' },
+    { name: 'new-project', path: '/projects/new', heading: 'New project' },
     { name: 'not-found', path: '/no/such/page', heading: 'Page not found' },
   ]
 

@@ -44,6 +44,8 @@ export function toQueryString(query: Query = {}): string {
 export interface RequestOptions {
   query?: Query
   body?: unknown
+  /** A `multipart/form-data` body (a file upload) instead of JSON; the browser sets its boundary. */
+  form?: FormData
   /** Admin token, sent as `Authorization: Bearer …`. */
   token?: string | null
   /** Who is acting, sent as `X-Tagloop-Actor`: the activation history names them. */
@@ -67,7 +69,7 @@ function fieldProblems(detail: unknown, path: string[] = []): string[] {
   if (typeof detail === 'object' && detail !== null) {
     return Object.entries(detail).flatMap(([key, value]) =>
       // The request part ("json", "query") is noise to a person.
-      fieldProblems(value, path.length === 0 && ['json', 'query', 'form', 'files'].includes(key) ? [] : [...path, key]),
+      fieldProblems(value, path.length === 0 && ['json', 'query', 'form', 'files', 'form_and_files'].includes(key) ? [] : [...path, key]),
     )
   }
   return []
@@ -112,7 +114,7 @@ export async function request<T>(method: string, path: string, options: RequestO
     response = await fetch(`${API_BASE}${path}${toQueryString(options.query)}`, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.form ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
       credentials: 'same-origin',
       signal: options.signal,
     })
@@ -135,6 +137,9 @@ export const get = <T>(path: string, query?: Query, signal?: AbortSignal) =>
 
 export const post = <T>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) =>
   request<T>('POST', path, { ...options, body: body ?? {} })
+
+export const postForm = <T>(path: string, form: FormData, options: Omit<RequestOptions, 'body' | 'form'> = {}) =>
+  request<T>('POST', path, { ...options, form })
 
 /** True for the error fetch throws when its AbortSignal fires. */
 export function isAbort(error: unknown): boolean {

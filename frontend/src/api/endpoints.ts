@@ -1,11 +1,13 @@
 /**
  * One function per endpoint of the tagloop API; views and composables call these, never fetch.
+ * Everything a project holds is asked for under `/projects/{project}`: each such function takes
+ * the project's slug first.
  *
  * Each call names its operation in the OpenAPI document: `Answer<path, method, T>` fails to
  * compile unless `T` narrows what the document says that operation answers, and request bodies and
  * query parameters are checked (`satisfies`) against the document's types.
  */
-import { API_BASE, get, post, toQueryString, type AdminAuth } from './client'
+import { API_BASE, get, post, postForm, request, toQueryString, type AdminAuth } from './client'
 import type { Answer } from './openapi'
 import type {
   ActivationList,
@@ -17,12 +19,15 @@ import type {
   CompareQuery,
   ExplainedPrediction,
   FeedbackIn,
-  Info,
   Job,
   JobList,
   Model,
   ModelComparison,
+  Info,
   ModelList,
+  Project,
+  ProjectIn,
+  ProjectList,
   PredictionDetail,
   PredictionFilters,
   PredictionPage,
@@ -34,72 +39,101 @@ import type {
   RollbackIn,
   Stats,
   StatsQuery,
+  TrainingUpload,
 } from './types'
 
 export type { PredictionQuery } from './types'
 
-export const getInfo = () => get<Answer<'/info', 'get', Info>>('/info')
+/** The path of `project` below the API base: everything the project holds is under it. */
+const at = (project: string) => `/projects/${encodeURIComponent(project)}`
 
-export const classify = (text: string, explain = true) =>
-  post<Answer<'/classify', 'post', ExplainedPrediction>>('/classify', { text } satisfies ClassifyOne, {
+export const getInfo = (project: string) => get<Answer<'/projects/{project}/info', 'get', Info>>(`${at(project)}/info`)
+
+export const classify = (project: string, text: string, explain = true) =>
+  post<Answer<'/projects/{project}/classify', 'post', ExplainedPrediction>>(`${at(project)}/classify`, { text } satisfies ClassifyOne, {
     query: { explain } satisfies ClassifyQuery,
   })
 
-export const classifyBatch = (texts: string[], signal?: AbortSignal) =>
-  post<Answer<'/classify', 'post', BatchResult>>('/classify', { texts } satisfies ClassifyBatch, { signal })
+export const classifyBatch = (project: string, texts: string[], signal?: AbortSignal) =>
+  post<Answer<'/projects/{project}/classify', 'post', BatchResult>>(`${at(project)}/classify`, { texts } satisfies ClassifyBatch, { signal })
 
-export const listPredictions = (query: PredictionQuery = {}, signal?: AbortSignal) =>
-  get<Answer<'/predictions', 'get', PredictionPage>>('/predictions', query, signal)
+export const listPredictions = (project: string, query: PredictionQuery = {}, signal?: AbortSignal) =>
+  get<Answer<'/projects/{project}/predictions', 'get', PredictionPage>>(`${at(project)}/predictions`, query, signal)
 
 /** The URL of the CSV export of the predictions that match `filters` (a plain link downloads it). */
-export const predictionsExportUrl = (filters: PredictionFilters = {}) =>
-  `${API_BASE}/predictions/export${toQueryString(filters)}`
+export const predictionsExportUrl = (project: string, filters: PredictionFilters = {}) =>
+  `${API_BASE}${at(project)}/predictions/export${toQueryString(filters)}`
 
-export const getPrediction = (id: number) =>
-  get<Answer<'/predictions/{prediction_id}', 'get', PredictionDetail>>(`/predictions/${id}`)
+export const getPrediction = (project: string, id: number) =>
+  get<Answer<'/projects/{project}/predictions/{prediction_id}', 'get', PredictionDetail>>(`${at(project)}/predictions/${id}`)
 
-export const sendFeedback = (id: number, label: string, comment?: string) =>
-  post<Answer<'/predictions/{prediction_id}/feedback', 'post', PredictionDetail>>(
-    `/predictions/${id}/feedback`,
+export const sendFeedback = (project: string, id: number, label: string, comment?: string) =>
+  post<Answer<'/projects/{project}/predictions/{prediction_id}/feedback', 'post', PredictionDetail>>(
+    `${at(project)}/predictions/${id}/feedback`,
     (comment ? { label, comment } : { label }) satisfies FeedbackIn,
   )
 
-export const listModels = () => get<Answer<'/models', 'get', ModelList>>('/models')
+export const listModels = (project: string) => get<Answer<'/projects/{project}/models', 'get', ModelList>>(`${at(project)}/models`)
 
-export const getModel = (id: number) => get<Answer<'/models/{model_id}', 'get', Model>>(`/models/${id}`)
+export const getModel = (project: string, id: number) =>
+  get<Answer<'/projects/{project}/models/{model_id}', 'get', Model>>(`${at(project)}/models/${id}`)
 
-export const activateModel = (id: number, admin: AdminAuth, reason?: string) =>
-  post<Answer<'/models/{model_id}/activate', 'post', ActivationResult>>(
-    `/models/${id}/activate`,
+export const activateModel = (project: string, id: number, admin: AdminAuth, reason?: string) =>
+  post<Answer<'/projects/{project}/models/{model_id}/activate', 'post', ActivationResult>>(
+    `${at(project)}/models/${id}/activate`,
     (reason ? { reason } : {}) satisfies ReasonIn,
     admin,
   )
 
-export const rollbackModel = (admin: AdminAuth, reason?: string) =>
-  post<Answer<'/models/rollback', 'post', ActivationResult>>(
-    '/models/rollback',
+export const rollbackModel = (project: string, admin: AdminAuth, reason?: string) =>
+  post<Answer<'/projects/{project}/models/rollback', 'post', ActivationResult>>(
+    `${at(project)}/models/rollback`,
     (reason ? { reason } : {}) satisfies RollbackIn,
     admin,
   )
 
-export const activationHistory = () => get<Answer<'/models/history', 'get', ActivationList>>('/models/history')
+export const activationHistory = (project: string) =>
+  get<Answer<'/projects/{project}/models/history', 'get', ActivationList>>(`${at(project)}/models/history`)
 
-export const compareModels = (a: number, b: number) =>
-  get<Answer<'/models/compare', 'get', ModelComparison>>('/models/compare', { a, b } satisfies CompareQuery)
+export const compareModels = (project: string, a: number, b: number) =>
+  get<Answer<'/projects/{project}/models/compare', 'get', ModelComparison>>(`${at(project)}/models/compare`, { a, b } satisfies CompareQuery)
 
 /** Statistics over the last `days` days, of one model version's predictions if `modelVersion` is given. */
-export const getStats = (days = 30, modelVersion?: number) =>
-  get<Answer<'/stats', 'get', Stats>>('/stats', { days, model_version: modelVersion } satisfies StatsQuery)
+export const getStats = (project: string, days = 30, modelVersion?: number) =>
+  get<Answer<'/projects/{project}/stats', 'get', Stats>>(`${at(project)}/stats`, { days, model_version: modelVersion } satisfies StatsQuery)
 
-export const startRetrain = (admin: AdminAuth) =>
-  post<Answer<'/retrain', 'post', Job>>('/retrain', {} satisfies RetrainIn, admin)
+export const startRetrain = (project: string, admin: AdminAuth) =>
+  post<Answer<'/projects/{project}/retrain', 'post', Job>>(`${at(project)}/retrain`, {} satisfies RetrainIn, admin)
 
-export const listJobs = () => get<Answer<'/jobs', 'get', JobList>>('/jobs')
+export const listJobs = (project: string) => get<Answer<'/projects/{project}/jobs', 'get', JobList>>(`${at(project)}/jobs`)
 
-export const getJob = (id: number) => get<Answer<'/jobs/{job_id}', 'get', Job>>(`/jobs/${id}`)
+export const getJob = (project: string, id: number) =>
+  get<Answer<'/projects/{project}/jobs/{job_id}', 'get', Job>>(`${at(project)}/jobs/${id}`)
 
-export const cancelJob = (id: number, admin: AdminAuth) =>
-  post<Answer<'/jobs/{job_id}/cancel', 'post', Job>>(`/jobs/${id}/cancel`, {}, admin)
+export const cancelJob = (project: string, id: number, admin: AdminAuth) =>
+  post<Answer<'/projects/{project}/jobs/{job_id}/cancel', 'post', Job>>(`${at(project)}/jobs/${id}/cancel`, {}, admin)
 
-export const reviewQueue = (limit = 50) =>
-  get<Answer<'/review', 'get', ReviewList>>('/review', { limit } satisfies ReviewQuery)
+export const reviewQueue = (project: string, limit = 50) =>
+  get<Answer<'/projects/{project}/review', 'get', ReviewList>>(`${at(project)}/review`, { limit } satisfies ReviewQuery)
+
+// ---- Projects -----------------------------------------------------------------------------------
+
+export const listProjects = () => get<Answer<'/projects', 'get', ProjectList>>('/projects')
+
+export const getProject = (project: string) => get<Answer<'/projects/{project}', 'get', Project>>(at(project))
+
+export const createProject = (input: ProjectIn, admin: AdminAuth) =>
+  post<Answer<'/projects', 'post', Project>>('/projects', input satisfies ProjectIn, admin)
+
+export const deleteProject = (project: string, admin: AdminAuth) =>
+  request<void>('DELETE', at(project), { token: admin.token, actor: admin.actor })
+
+/** Upload a labelled file to `project` and start training its next version (a `train` job). */
+export const startTraining = (project: string, upload: TrainingUpload, admin: AdminAuth) => {
+  const form = new FormData()
+  form.set('file', upload.file, upload.file.name)
+  if (upload.format) form.set('format', upload.format)
+  if (upload.textColumn) form.set('text_column', upload.textColumn)
+  if (upload.labelColumn) form.set('label_column', upload.labelColumn)
+  return postForm<Answer<'/projects/{project}/train', 'post', Job>>(`${at(project)}/train`, form, admin)
+}

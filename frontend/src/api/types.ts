@@ -1,17 +1,15 @@
 /**
  * Types of the tagloop REST API (v1), taken from `schema.d.ts`: `npm run gen:api` generates it
- * from `docs/openapi.json`, and `__tests__/schema.spec.ts` fails when it is stale.
+ * from `docs/openapi.json`, and `__tests__/schema.spec.ts` fails when it is stale. The web app
+ * asks for everything under `/projects/{project}`, so the types are those of these paths.
  *
- * A few hand-written refinements sit on top, each checked by the compiler to narrow the generated
- * type it refines (`Refine` in `openapi.ts`; `endpoints.ts` checks each answer with `Answer`), so a
- * change to the document shows up as a type error:
- * - The document marks no response field as required (APIFlask output schemas leave `required`
- *   off) although the server sends every one: `Sent` makes them required. The few the server does
- *   leave out are named and stay optional.
- * - Where the document says only `object` (a model's `metrics`, `data`, `eval_split`, the rows of
- *   the stats, `/info`'s `limits`…) the refinement gives the shape the server sends.
+ * The document marks every response field the server always sends as required, so most types are
+ * the generated ones as they are. Refinements remain only where the document says no more than
+ * `object` (a model's `metrics`, `data`, `eval_split`, the rows of the stats, `/info`'s `limits`…):
+ * each gives the shape the server sends, checked by the compiler to narrow the generated type
+ * (`Refine` in `openapi.ts`; `endpoints.ts` checks each answer with `Answer`).
  */
-import type { Body, Defaulted, QueryOf, Refine, Sent } from './openapi'
+import type { Body, Defaulted, QueryOf, Refine } from './openapi'
 import type { components } from './schema'
 
 type Schemas = components['schemas']
@@ -19,24 +17,40 @@ type Schemas = components['schemas']
 // ---- Requests -----------------------------------------------------------------------------------
 
 /** The document lets `text` and `texts` both be left out; the server takes exactly one. */
-export type ClassifyOne = Required<Pick<Body<'/classify', 'post'>, 'text'>>
-export type ClassifyBatch = Required<Pick<Body<'/classify', 'post'>, 'texts'>>
-export type ClassifyQuery = QueryOf<'/classify', 'post'>
+export type ClassifyOne = Required<Pick<Body<'/projects/{project}/classify', 'post'>, 'text'>>
+export type ClassifyBatch = Required<Pick<Body<'/projects/{project}/classify', 'post'>, 'texts'>>
+export type ClassifyQuery = QueryOf<'/projects/{project}/classify', 'post'>
 
-export type PredictionQuery = QueryOf<'/predictions', 'get'>
+export type PredictionQuery = QueryOf<'/projects/{project}/predictions', 'get'>
 /** The filters shared by the list, its pages and the CSV export. */
-export type PredictionFilters = Omit<QueryOf<'/predictions/export', 'get'>, 'page' | 'per_page'>
+export type PredictionFilters = Omit<QueryOf<'/projects/{project}/predictions/export', 'get'>, 'page' | 'per_page'>
 export type FeedbackFilter = NonNullable<PredictionQuery['feedback']>
 
-export type FeedbackIn = Defaulted<Body<'/predictions/{prediction_id}/feedback', 'post'>, 'comment' | 'reviewer'>
-export type ReasonIn = Defaulted<Body<'/models/{model_id}/activate', 'post'>, 'reason'>
-export type RollbackIn = Defaulted<Body<'/models/rollback', 'post'>, 'reason'>
-export type RetrainIn = Defaulted<Body<'/retrain', 'post'>, 'reason'>
+export type FeedbackIn = Defaulted<
+  Body<'/projects/{project}/predictions/{prediction_id}/feedback', 'post'>,
+  'comment' | 'reviewer'
+>
+export type ReasonIn = Defaulted<Body<'/projects/{project}/models/{model_id}/activate', 'post'>, 'reason'>
+export type RollbackIn = Defaulted<Body<'/projects/{project}/models/rollback', 'post'>, 'reason'>
+export type RetrainIn = Defaulted<Body<'/projects/{project}/retrain', 'post'>, 'reason'>
 
-export type CompareQuery = QueryOf<'/models/compare', 'get'>
-export type StatsQuery = QueryOf<'/stats', 'get'>
-export type JobsQuery = QueryOf<'/jobs', 'get'>
-export type ReviewQuery = QueryOf<'/review', 'get'>
+export type CompareQuery = QueryOf<'/projects/{project}/models/compare', 'get'>
+export type StatsQuery = QueryOf<'/projects/{project}/stats', 'get'>
+export type JobsQuery = QueryOf<'/projects/{project}/jobs', 'get'>
+export type ReviewQuery = QueryOf<'/projects/{project}/review', 'get'>
+
+export type ProjectIn = Defaulted<Body<'/projects', 'post'>, 'name' | 'description'>
+
+/** How `POST /projects/{project}/train` reads the uploaded file. */
+export type TrainingFormat = NonNullable<Schemas['TrainForm']['format']>
+
+/** What `POST /projects/{project}/train` takes (multipart: the file and how to read it). */
+export type TrainingUpload = {
+  file: File
+  format?: TrainingFormat
+  textColumn?: string
+  labelColumn?: string
+}
 
 // ---- Responses ----------------------------------------------------------------------------------
 
@@ -45,6 +59,9 @@ export type ApiErrorBody = Refine<
   Schemas['HTTPError'],
   { error: { code: string; message: string; details: Record<string, unknown> | null } }
 >
+
+export type Project = Schemas['ProjectOut']
+export type ProjectList = Schemas['ProjectList']
 
 export type Info = Refine<
   Schemas['InfoOut'],
@@ -60,29 +77,29 @@ export type Info = Refine<
  * Feedback on a prediction. Lists, pages and the review queue leave out `comment` and
  * `reviewer`; one prediction's detail (and the answer to giving feedback) has them.
  */
-export type Feedback = Refine<Schemas['FeedbackOut'], { comment?: string; reviewer?: string }>
-export type FeedbackDetail = Sent<Schemas['FeedbackOut']>
+export type Feedback = Schemas['FeedbackOut']
+export type FeedbackDetail = Required<Feedback>
 
-export type ExplanationToken = Sent<Schemas['Contribution']>
+export type ExplanationToken = Schemas['Contribution']
 
 /** A prediction as lists show it (`explanation` is left out unless asked for). */
-export type Prediction = Refine<Omit<Schemas['PredictionOut'], 'explanation'>, { feedback: Feedback | null }>
+export type Prediction = Omit<Schemas['PredictionOut'], 'explanation'>
 
 /** The answer to classifying one text: `explanation` only with `?explain=true`. */
-export type ExplainedPrediction = Prediction & { explanation?: ExplanationToken[] }
+export type ExplainedPrediction = Schemas['PredictionOut']
 
 export type PredictionDetail = Refine<
   Omit<Schemas['PredictionDetailOut'], 'explanation'>,
   { feedback: FeedbackDetail | null }
 >
 
-export type BatchResult = Refine<Schemas['BatchOut'], { predictions: Prediction[] }>
+export type BatchResult = Schemas['BatchOut']
 
-export type PredictionPage = Refine<Schemas['PredictionPage'], { items: Prediction[] }>
+export type PredictionPage = Schemas['PredictionPage']
 
-export type ReviewList = Refine<Schemas['ReviewList'], { items: Prediction[] }>
+export type ReviewList = Schemas['ReviewList']
 
-export type ConfusionMatrix = Sent<Schemas['ConfusionMatrix']>
+export type ConfusionMatrix = Schemas['ConfusionMatrix']
 
 // A model's `metrics` is only `object` in the document: these are the figures the server computes.
 export type ClassMetrics = {
@@ -127,9 +144,9 @@ export type Model = Refine<
 
 export type ModelList = Refine<Schemas['ModelList'], { items: Model[] }>
 
-export type Activation = Sent<Schemas['ActivationOut']>
+export type Activation = Schemas['ActivationOut']
 
-export type ActivationList = Sent<Schemas['ActivationList']>
+export type ActivationList = Schemas['ActivationList']
 
 export type ActivationResult = Refine<Schemas['ActivateOut'], { active_model: Model }>
 
@@ -144,11 +161,11 @@ export type Stats = Refine<
   }
 >
 
-export type Job = Sent<Schemas['JobOut']>
+export type Job = Schemas['JobOut']
 export type JobStatus = Job['status']
-export type JobList = Sent<Schemas['JobList']>
+export type JobList = Schemas['JobList']
 
-export type MetricDelta = Sent<Schemas['MetricDelta']>
+export type MetricDelta = Schemas['MetricDelta']
 
 export type ModelComparison = Refine<
   Schemas['CompareOut'],
@@ -162,11 +179,11 @@ export type ModelComparison = Refine<
     confusion_matrices: { a: ConfusionMatrix; b: ConfusionMatrix }
     /** Evaluation rows per slice. */
     rows: { fixed: number; feedback: number }
-    slices: { fixed: Sent<Schemas['Slice']>; feedback: Sent<Schemas['Slice']> }
+    slices: { fixed: Schemas['Slice']; feedback: Schemas['Slice'] }
   }
 >
 
 // The tutorial's endpoints (`/api/task`, `/api/tasks`, outside v1): the web app does not call them.
 export type TutorialTaskIn = Schemas['TaskIn']
-export type TutorialTask = Sent<Schemas['Task']>
-export type TutorialTaskOut = Sent<Schemas['TaskOut']>
+export type TutorialTask = Schemas['Task']
+export type TutorialTaskOut = Schemas['TaskOut']

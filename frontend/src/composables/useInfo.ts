@@ -1,37 +1,77 @@
-/** The service's /info, fetched once and shared: labels, their display names, limits. */
-import { computed, ref } from 'vue'
+/**
+ * The current project's /info, fetched once per project and shared: labels, their display names,
+ * limits, and the project itself. `notFound` is set when the server has no such project.
+ */
+import { computed, reactive, watch } from 'vue'
 import { getInfo } from '@/api/endpoints'
-import { errorMessage } from '@/api/client'
+import { ApiError, errorMessage } from '@/api/client'
 import type { Info } from '@/api/types'
+import { useProject } from './useProject'
 
-const info = ref<Info | null>(null)
-const error = ref<string | null>(null)
-const loading = ref(false)
-let pending: Promise<void> | null = null
+interface InfoState {
+  info: Info | null
+  error: string | null
+  notFound: boolean
+  loading: boolean
+  pending: Promise<void> | null
+}
 
-function load(force = false): Promise<void> {
-  if (pending && !force) return pending
-  loading.value = true
-  pending = getInfo()
+const states = reactive(new Map<string, InfoState>())
+
+function stateOf(project: string): InfoState {
+  let state = states.get(project)
+  if (!state) {
+    states.set(project, { info: null, error: null, notFound: false, loading: false, pending: null })
+    state = states.get(project)!
+  }
+  return state
+}
+
+function load(project: string, force = false): Promise<void> {
+  const state = stateOf(project)
+  if (state.pending && !force) return state.pending
+  state.loading = true
+  state.pending = getInfo(project)
     .then((value) => {
-      info.value = value
-      error.value = null
+      state.info = value
+      state.error = null
+      state.notFound = false
     })
     .catch((e: unknown) => {
-      error.value = errorMessage(e)
-      pending = null
+      state.error = errorMessage(e)
+      state.notFound = e instanceof ApiError && e.status === 404
+      state.pending = null
     })
     .finally(() => {
-      loading.value = false
+      state.loading = false
     })
-  return pending
+  return state.pending
+}
+
+/** Forget every project's info (after a project is created or deleted, say). */
+export function resetInfo() {
+  states.clear()
 }
 
 export function useInfo() {
-  void load()
+  const project = useProject()
+  watch(project, (slug) => void load(slug), { immediate: true })
+  const state = computed(() => stateOf(project.value))
+  const info = computed(() => state.value.info)
   const labels = computed(() => info.value?.active_model?.labels ?? info.value?.labels ?? [])
   const maxTextLength = computed(() => info.value?.limits.max_text_length ?? 10000)
   const maxBatch = computed(() => info.value?.limits.max_batch ?? 1000)
   const labelName = (label: string) => info.value?.label_names[label] ?? label
-  return { info, error, loading, labels, maxTextLength, maxBatch, labelName, reload: () => load(true) }
+  return {
+    project,
+    info,
+    error: computed(() => state.value.error),
+    notFound: computed(() => state.value.notFound),
+    loading: computed(() => state.value.loading),
+    labels,
+    maxTextLength,
+    maxBatch,
+    labelName,
+    reload: () => load(project.value, true),
+  }
 }

@@ -1,12 +1,12 @@
-/** Follow a background job: poll GET /jobs/{id} until it is finished. */
-import { computed, onBeforeUnmount, ref, shallowRef } from 'vue'
+/** Follow a background job of `project`: poll GET /jobs/{id} until it is finished. */
+import { computed, onBeforeUnmount, ref, shallowRef, toValue, type MaybeRefOrGetter } from 'vue'
 import { getJob } from '@/api/endpoints'
 import { errorMessage } from '@/api/client'
 import type { Job } from '@/api/types'
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled'])
 
-export function useJobPolling(intervalMs = 1000) {
+export function useJobPolling(project: MaybeRefOrGetter<string>, intervalMs = 1000) {
   const job = shallowRef<Job | null>(null)
   const error = ref<string | null>(null)
   let timer: ReturnType<typeof setTimeout> | null = null
@@ -21,7 +21,7 @@ export function useJobPolling(intervalMs = 1000) {
 
   async function poll(id: number) {
     try {
-      job.value = await getJob(id)
+      job.value = await getJob(toValue(project), id)
       error.value = null
     } catch (e) {
       error.value = errorMessage(e)

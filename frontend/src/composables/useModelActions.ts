@@ -8,7 +8,7 @@ import { useInfo } from './useInfo'
 
 export function useModelActions() {
   const { withAdmin } = useAdminToken()
-  const { reload } = useInfo()
+  const { project, reload } = useInfo()
   const busy = ref(false)
   const error = ref<string | null>(null)
   const notice = ref<string | null>(null)
@@ -34,13 +34,13 @@ export function useModelActions() {
 
   const activate = (id: number, reason?: string) =>
     perform(
-      (admin) => activateModel(id, admin, reason),
+      (admin) => activateModel(project.value, id, admin, reason),
       (r) => `Model #${r.active_model.id} is now active.`,
     )
 
   const rollback = (reason?: string) =>
     perform(
-      (admin) => rollbackModel(admin, reason),
+      (admin) => rollbackModel(project.value, admin, reason),
       (r) => `Rolled back: model #${r.active_model.id} is active again.`,
     )
 

@@ -1,4 +1,5 @@
-import { createRouter, createWebHistory } from 'vue-router'
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { toProjectPage } from './projects'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -6,24 +7,49 @@ declare module 'vue-router' {
   }
 }
 
+/** The pages of one project, below `/p/:project/`. */
+const projectPages: RouteRecordRaw[] = [
+  { path: '', name: 'classify', component: () => import('@/views/ClassifyView.vue'), meta: { title: 'Classify' } },
+  { path: 'history', name: 'history', component: () => import('@/views/HistoryView.vue'), meta: { title: 'History' } },
+  { path: 'batch', name: 'batch', component: () => import('@/views/BatchView.vue'), meta: { title: 'Batch' } },
+  { path: 'models', name: 'models', component: () => import('@/views/ModelsView.vue'), meta: { title: 'Models' } },
+  {
+    path: 'models/:id(\\d+)',
+    name: 'model',
+    component: () => import('@/views/ModelDetailView.vue'),
+    props: (route) => ({ id: Number(route.params.id) }),
+    meta: { title: 'Model' },
+  },
+  { path: 'dashboard', name: 'dashboard', component: () => import('@/views/DashboardView.vue'), meta: { title: 'Dashboard' } },
+  { path: 'review', name: 'review', component: () => import('@/views/ReviewView.vue'), meta: { title: 'Review queue' } },
+]
+
+/** A record only there to redirect: its guard always leaves before anything renders. */
+const redirecting = { render: () => null }
+
+/** `/`, `/history`, `/models/3`…: the same page of the remembered (or default) project. */
+const projectLessLinks: RouteRecordRaw[] = projectPages.map((page) => ({
+  path: `/${page.path}`,
+  component: redirecting,
+  beforeEnter: toProjectPage(page.name as string),
+}))
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/projects', name: 'projects', component: () => import('@/views/ProjectsView.vue'), meta: { title: 'Projects' } },
+  {
+    path: '/projects/new',
+    name: 'new-project',
+    component: () => import('@/views/NewProjectView.vue'),
+    meta: { title: 'New project' },
+  },
+  { path: '/p/:project', component: () => import('@/views/ProjectLayout.vue'), children: projectPages },
+  ...projectLessLinks,
+  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'Not found' } },
+]
+
 export const router = createRouter({
   history: createWebHistory(import.meta.env.BASE_URL),
-  routes: [
-    { path: '/', name: 'classify', component: () => import('@/views/ClassifyView.vue'), meta: { title: 'Classify' } },
-    { path: '/history', name: 'history', component: () => import('@/views/HistoryView.vue'), meta: { title: 'History' } },
-    { path: '/batch', name: 'batch', component: () => import('@/views/BatchView.vue'), meta: { title: 'Batch' } },
-    { path: '/models', name: 'models', component: () => import('@/views/ModelsView.vue'), meta: { title: 'Models' } },
-    {
-      path: '/models/:id(\\d+)',
-      name: 'model',
-      component: () => import('@/views/ModelDetailView.vue'),
-      props: (route) => ({ id: Number(route.params.id) }),
-      meta: { title: 'Model' },
-    },
-    { path: '/dashboard', name: 'dashboard', component: () => import('@/views/DashboardView.vue'), meta: { title: 'Dashboard' } },
-    { path: '/review', name: 'review', component: () => import('@/views/ReviewView.vue'), meta: { title: 'Review queue' } },
-    { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'Not found' } },
-  ],
+  routes,
   scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
 })
 

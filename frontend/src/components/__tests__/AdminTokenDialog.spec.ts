@@ -13,12 +13,12 @@ const activated = (id: number) => ({ active_model: model({ id, active: true }), 
 function stubServer() {
   const fetchMock = vi.fn<typeof fetch>(async (input) => {
     const url = String(input)
-    if (url.startsWith('/api/v1/info')) return jsonResponse(info())
-    if (url === '/api/v1/models/2/activate') return jsonResponse(activated(2))
-    if (url === '/api/v1/models/rollback') return jsonResponse(activated(1))
-    if (url === '/api/v1/retrain') return jsonResponse(job({ status: 'running' }), 202)
-    if (url === '/api/v1/jobs/5/cancel') return jsonResponse(job({ status: 'cancelled' }))
-    if (url.startsWith('/api/v1/jobs')) return jsonResponse({ items: [] })
+    if (url.startsWith('/api/v1/projects/default/info')) return jsonResponse(info())
+    if (url === '/api/v1/projects/default/models/2/activate') return jsonResponse(activated(2))
+    if (url === '/api/v1/projects/default/models/rollback') return jsonResponse(activated(1))
+    if (url === '/api/v1/projects/default/retrain') return jsonResponse(job({ status: 'running' }), 202)
+    if (url === '/api/v1/projects/default/jobs/5/cancel') return jsonResponse(job({ status: 'cancelled' }))
+    if (url.startsWith('/api/v1/projects/default/jobs')) return jsonResponse({ items: [] })
     return jsonResponse({ error: { code: 'not_found', message: 'nope', details: null } }, 404)
   })
   vi.stubGlobal('fetch', fetchMock)
@@ -55,12 +55,12 @@ async function answerDialog(dialog: VueWrapper, token: string, name: string) {
 describe('the name for the activation history', () => {
   it('is sent as X-Tagloop-Actor when set', async () => {
     const headersOf = stubServer()
-    await request('POST', '/models/rollback', { body: {}, token: 't', actor: 'Ada' })
-    await request('POST', '/models/rollback', { body: {}, token: 't' })
-    const [named, anonymous] = headersOf('/api/v1/models/rollback')
+    await request('POST', '/projects/default/models/rollback', { body: {}, token: 't', actor: 'Ada' })
+    await request('POST', '/projects/default/models/rollback', { body: {}, token: 't' })
+    const [named, anonymous] = headersOf('/api/v1/projects/default/models/rollback')
     expect(named['X-Tagloop-Actor']).toBe('Ada')
-    await request('POST', '/models/rollback', { body: {}, token: 't', actor: 'Zoë 李' })
-    expect(headersOf('/api/v1/models/rollback')[2]['X-Tagloop-Actor']).toBe('Zo%C3%AB%20%E6%9D%8E')
+    await request('POST', '/projects/default/models/rollback', { body: {}, token: 't', actor: 'Zoë 李' })
+    expect(headersOf('/api/v1/projects/default/models/rollback')[2]['X-Tagloop-Actor']).toBe('Zo%C3%AB%20%E6%9D%8E')
     expect(anonymous).not.toHaveProperty('X-Tagloop-Actor')
   })
 
@@ -87,9 +87,9 @@ describe('the name for the activation history', () => {
     await panel.find('[data-testid="retrain"]').trigger('click')
     await vi.waitFor(() => expect(panel.find('[data-testid="job"]').exists()).toBe(true))
     await panel.findAll('button').find((b) => b.text() === 'Cancel job')!.trigger('click')
-    await vi.waitFor(() => expect(headersOf('/api/v1/jobs/5/cancel')).toHaveLength(1))
+    await vi.waitFor(() => expect(headersOf('/api/v1/projects/default/jobs/5/cancel')).toHaveLength(1))
 
-    for (const path of ['/api/v1/models/2/activate', '/api/v1/models/rollback', '/api/v1/retrain', '/api/v1/jobs/5/cancel']) {
+    for (const path of ['/api/v1/projects/default/models/2/activate', '/api/v1/projects/default/models/rollback', '/api/v1/projects/default/retrain', '/api/v1/projects/default/jobs/5/cancel']) {
       const [headers] = headersOf(path)
       expect(headers, path).toMatchObject({ Authorization: 'Bearer tok', 'X-Tagloop-Actor': 'Ada%20Lovelace' })
     }
@@ -108,7 +108,7 @@ describe('the name for the activation history', () => {
     await dialog.find('#admin-actor').setValue('')
     await dialog.find('form').trigger('submit')
     await activating
-    const [headers] = headersOf('/api/v1/models/2/activate')
+    const [headers] = headersOf('/api/v1/projects/default/models/2/activate')
     expect(headers.Authorization).toBe('Bearer tok')
     expect(headers).not.toHaveProperty('X-Tagloop-Actor')
     expect(sessionStorage.getItem('tagloop.adminActor')).toBeNull()

@@ -6,7 +6,7 @@ import { jsonResponse, prediction } from './fixtures'
 function stubFeedback(status = 200, body?: unknown) {
   const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
     const url = String(input)
-    if (url.startsWith('/api/v1/info')) return jsonResponse({ error: { code: 'x', message: 'no info', details: null } }, 503)
+    if (url.startsWith('/api/v1/projects/default/info')) return jsonResponse({ error: { code: 'x', message: 'no info', details: null } }, 503)
     const sent = JSON.parse(String(init?.body)) as { label: string; comment?: string }
     return jsonResponse(
       body ?? {
@@ -32,7 +32,7 @@ describe('FeedbackForm', () => {
     await wrapper.get('[data-testid="feedback-yes"]').trigger('click')
     await flushPromises()
     const [url, init] = feedbackCalls(fetchMock)[0]
-    expect(url).toBe('/api/v1/predictions/7/feedback')
+    expect(url).toBe('/api/v1/projects/default/predictions/7/feedback')
     expect(init?.body).toBe('{"label":"spam"}')
     expect(wrapper.get('[data-testid="feedback-saved"]').text()).toBe('Thanks, confirmed.')
     expect(wrapper.emitted('updated')?.[0][0]).toMatchObject({ feedback: { label: 'spam', agrees: true } })

@@ -189,7 +189,7 @@ describe('the Batch page', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn<typeof fetch>(async (input, init) => {
-        if (String(input).startsWith('/api/v1/info')) return jsonResponse(info(1, { max_text_length: 20, max_batch: 3 }))
+        if (String(input).startsWith('/api/v1/projects/default/info')) return jsonResponse(info(1, { max_text_length: 20, max_batch: 3 }))
         const { texts } = JSON.parse(String(init?.body)) as { texts: string[] }
         requests.push(texts)
         if (requests.length === 2) {

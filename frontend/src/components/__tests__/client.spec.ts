@@ -22,10 +22,10 @@ afterEach(() => {
 describe('request', () => {
   it('sends JSON with the browser cookie and parses the answer', async () => {
     const fetchMock = mockFetch(jsonResponse(prediction()))
-    const result = await classify('hello')
+    const result = await classify('spam-filter', 'hello')
     expect(result.label).toBe('spam')
     const [url, init] = fetchMock.mock.calls[0]
-    expect(url).toBe('/api/v1/classify?explain=true')
+    expect(url).toBe('/api/v1/projects/spam-filter/classify?explain=true')
     expect(init?.method).toBe('POST')
     expect(init?.credentials).toBe('same-origin')
     expect(init?.body).toBe(JSON.stringify({ text: 'hello' }))
@@ -39,7 +39,7 @@ describe('request', () => {
         422,
       ),
     )
-    const error = await classify('x'.repeat(10001)).catch((e: unknown) => e)
+    const error = await classify('default', 'x'.repeat(10001)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ApiError)
     expect(error).toMatchObject({
       status: 422,
@@ -102,17 +102,17 @@ describe('query strings', () => {
 
   it('builds the list and export URLs from the same filters', async () => {
     const fetchMock = mockFetch(jsonResponse({ items: [], page: 1, per_page: 10, total: 0, pages: 0 }))
-    await listPredictions({ label: 'spam', min_confidence: 0.5, page: 1 })
-    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/predictions?label=spam&min_confidence=0.5&page=1')
-    expect(predictionsExportUrl({ label: 'spam', feedback: 'disagree' })).toBe(
-      '/api/v1/predictions/export?label=spam&feedback=disagree',
+    await listPredictions('tickets', { label: 'spam', min_confidence: 0.5, page: 1 })
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/projects/tickets/predictions?label=spam&min_confidence=0.5&page=1')
+    expect(predictionsExportUrl('tickets', { label: 'spam', feedback: 'disagree' })).toBe(
+      '/api/v1/projects/tickets/predictions/export?label=spam&feedback=disagree',
     )
   })
 
   it('sends a comment with feedback only when there is one', async () => {
     const fetchMock = mockFetch(jsonResponse(prediction()), jsonResponse(prediction()))
-    await sendFeedback(3, 'ham')
-    await sendFeedback(3, 'ham', 'a friend')
+    await sendFeedback('default', 3, 'ham')
+    await sendFeedback('default', 3, 'ham', 'a friend')
     expect(fetchMock.mock.calls[0][1]?.body).toBe('{"label":"ham"}')
     expect(fetchMock.mock.calls[1][1]?.body).toBe('{"label":"ham","comment":"a friend"}')
   })

@@ -16,7 +16,7 @@ function stubServer(models: Model[], jobs = [job({ status: 'succeeded' })]) {
   const activeId = models.find((m) => m.active)?.id ?? null
   const fetchMock = vi.fn<typeof fetch>(async (input) => {
     const url = new URL(String(input), 'http://x')
-    const path = url.pathname.replace('/api/v1', '')
+    const path = url.pathname.replace('/api/v1/projects/default', '')
     if (path === '/info') return jsonResponse(info(activeId))
     if (path === '/jobs') return jsonResponse({ items: jobs })
     if (path === '/retrain') return jsonResponse(job({ id: 10, status: 'queued' }), 202)
@@ -65,10 +65,10 @@ describe('the model detail page', () => {
     expect(section.find('thead').text()).toContain('Active #4')
     expect(section.find('thead').text()).toContain('This model #5')
     expect(section.findAll('table.matrix')).toHaveLength(2)
-    expect(calls()).toContain('GET /api/v1/models/compare?a=4&b=5')
+    expect(calls()).toContain('GET /api/v1/projects/default/models/compare?a=4&b=5')
 
     await wrapper.find('[data-testid="promote"]').trigger('click')
-    await vi.waitFor(() => expect(calls()).toContain('POST /api/v1/models/5/activate'))
+    await vi.waitFor(() => expect(calls()).toContain('POST /api/v1/projects/default/models/5/activate'))
     await vi.waitFor(() => expect(wrapper.text()).toContain('Model #5 is now active.'))
     wrapper.unmount()
   })
@@ -80,12 +80,12 @@ describe('the model detail page', () => {
     const radios = wrapper.findAll('input[name="baseline"]')
     expect(radios).toHaveLength(2)
     expect(wrapper.find('[data-testid="model-comparison"] thead').text()).toContain('Model #4')
-    expect(calls().filter((c) => c.includes('/compare'))).toEqual(['GET /api/v1/models/compare?a=4&b=5'])
+    expect(calls().filter((c) => c.includes('/compare'))).toEqual(['GET /api/v1/projects/default/models/compare?a=4&b=5'])
 
     await radios[1].setValue(true)
     await vi.waitFor(() => expect(wrapper.find('[data-testid="model-comparison"] thead').text()).toContain('Active #6'))
     expect(wrapper.find('[data-testid="model-comparison"]').text()).toContain('Computed just now.')
-    expect(calls()).toContain('GET /api/v1/models/compare?a=6&b=5')
+    expect(calls()).toContain('GET /api/v1/projects/default/models/compare?a=6&b=5')
     wrapper.unmount()
   })
 
@@ -121,7 +121,7 @@ describe('the retrain panel after a reload', () => {
     expect(wrapper.find('[data-testid="job"]').text()).toContain('Job #8')
     expect(wrapper.find('[data-testid="comparison"] h3').text()).toBe('Candidate #7 vs active #6')
     expect(wrapper.find('[data-testid="promote"]').text()).toBe('Promote model #7')
-    expect(calls().filter((c) => c.includes('/compare'))).toEqual(['GET /api/v1/models/compare?a=6&b=7'])
+    expect(calls().filter((c) => c.includes('/compare'))).toEqual(['GET /api/v1/projects/default/models/compare?a=6&b=7'])
 
     // A new retrain replaces it at once: nothing of the earlier job is left to mistake for the new one.
     useAdminToken().submitToken('tok')

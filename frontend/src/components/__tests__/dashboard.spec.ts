@@ -39,9 +39,9 @@ describe('the dashboard', () => {
   it("filters every chart to one model version's predictions", async () => {
     const fetchMock = vi.fn<typeof fetch>(async (input) => {
       const url = new URL(String(input), 'http://x')
-      if (url.pathname === '/api/v1/info') return jsonResponse(info(2))
-      if (url.pathname === '/api/v1/models') return jsonResponse({ items: [model({ id: 1 }), model({ id: 2, active: true })] })
-      if (url.pathname === '/api/v1/stats') {
+      if (url.pathname === '/api/v1/projects/default/info') return jsonResponse(info(2))
+      if (url.pathname === '/api/v1/projects/default/models') return jsonResponse({ items: [model({ id: 1 }), model({ id: 2, active: true })] })
+      if (url.pathname === '/api/v1/projects/default/stats') {
         const version = url.searchParams.get('model_version')
         return jsonResponse(stats(version === null ? null : Number(version), { 1: 7, 2: 5 }))
       }
@@ -65,7 +65,7 @@ describe('the dashboard', () => {
     await select().setValue('2')
     await vi.waitFor(() => expect(wrapper.find('.summary').text()).toContain('5'))
     const urls = fetchMock.mock.calls.map(([u]) => String(u)).filter((u) => u.includes('/stats'))
-    expect(urls).toEqual(['/api/v1/stats?days=30', '/api/v1/stats?days=30&model_version=2'])
+    expect(urls).toEqual(['/api/v1/projects/default/stats?days=30', '/api/v1/projects/default/stats?days=30&model_version=2'])
     expect(chartTotals()).toEqual([5, 1, 5])
     expect(wrapper.find('#per-day-title').text()).toBe('Predictions per day, by label for model #2')
     expect(wrapper.find('#conf-title').text()).toBe('Confidence for model #2')

@@ -1,4 +1,4 @@
-import type { Info, Job, Model, ModelComparison, Prediction } from '@/api/types'
+import type { Info, Job, Model, ModelComparison, Prediction, Project } from '@/api/types'
 
 export function prediction(overrides: Partial<Prediction> = {}): Prediction {
   return {
@@ -128,6 +128,31 @@ export function job(overrides: Partial<Job> = {}): Job {
     started_at: null,
     finished_at: null,
     heartbeat_at: null,
+    ...overrides,
+  }
+}
+
+export function project(overrides: Partial<Project> = {}): Project {
+  return {
+    slug: 'default',
+    name: 'SMS spam',
+    description: '',
+    labels: [
+      { name: 'ham', display: 'not spam' },
+      { name: 'spam', display: '' },
+    ],
+    created_at: '2026-11-25T10:00:00Z',
+    settings: {
+      auto_retrain_after: 0,
+      auto_promote_metric: 'macro_f1',
+      auto_promote_margin: 0,
+      retention_days: 0,
+      anonymous_classify: true,
+    },
+    active_version: 1,
+    predictions: 0,
+    feedback: 0,
+    agreement_rate: null,
     ...overrides,
   }
 }

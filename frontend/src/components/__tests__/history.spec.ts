@@ -12,8 +12,8 @@ describe('the history filters', () => {
   it('put a typed confidence range and a feedback state in the URL and the request', async () => {
     const fetchMock = vi.fn<typeof fetch>(async (input) => {
       const url = String(input)
-      if (url.startsWith('/api/v1/info')) return jsonResponse(info())
-      if (url.startsWith('/api/v1/models')) return jsonResponse({ items: [] })
+      if (url.startsWith('/api/v1/projects/default/info')) return jsonResponse(info())
+      if (url.startsWith('/api/v1/projects/default/models')) return jsonResponse({ items: [] })
       return jsonResponse({ items: [prediction()], page: 1, per_page: 25, total: 1, pages: 1 })
     })
     vi.stubGlobal('fetch', fetchMock)
@@ -32,7 +32,7 @@ describe('the history filters', () => {
     await flushPromises()
     expect(router.currentRoute.value.query).toEqual({ min: '40', max: '90', feedback: 'disagree' })
     const last = String(fetchMock.mock.calls.at(-1)?.[0])
-    expect(last).toBe('/api/v1/predictions?feedback=disagree&min_confidence=0.4&max_confidence=0.9&page=1&per_page=25')
+    expect(last).toBe('/api/v1/projects/default/predictions?feedback=disagree&min_confidence=0.4&max_confidence=0.9&page=1&per_page=25')
     wrapper.unmount()
   })
 })

@@ -36,13 +36,19 @@ describe('the classify page', () => {
       'fetch',
       vi.fn<typeof fetch>(async (input) => {
         const url = String(input)
-        if (url.startsWith('/api/v1/info')) return jsonResponse(info())
-        if (url.startsWith('/api/v1/classify')) return jsonResponse(fresh)
+        if (url.startsWith('/api/v1/projects/default/info')) return jsonResponse(info())
+        if (url.startsWith('/api/v1/projects/default/classify')) return jsonResponse(fresh)
         return jsonResponse({ items: [], page: 1, per_page: 10, total: 0, pages: 1 }) // not stored yet
       }),
     )
-    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/', component: ClassifyView }, { path: '/:other(.*)*', component: { render: () => null } }] })
-    await router.push('/')
+    const router = createRouter({
+      history: createMemoryHistory(),
+      routes: [
+        { path: '/p/:project/', name: 'classify', component: ClassifyView },
+        { path: '/p/:project/history', name: 'history', component: { render: () => null } },
+      ],
+    })
+    await router.push('/p/default/')
     const wrapper = mount(ClassifyView, { global: { plugins: [router] } })
     await flushPromises()
     await wrapper.find('textarea').setValue('see you at 7')

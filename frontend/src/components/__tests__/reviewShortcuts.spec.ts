@@ -90,9 +90,9 @@ describe('useReviewShortcuts', () => {
     }
     const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
       const url = String(input)
-      if (url.startsWith('/api/v1/info')) return jsonResponse(info)
-      if (url.startsWith('/api/v1/review')) return jsonResponse({ items: [first, second] })
-      if (url === '/api/v1/predictions/1/feedback') {
+      if (url.startsWith('/api/v1/projects/default/info')) return jsonResponse(info)
+      if (url.startsWith('/api/v1/projects/default/review')) return jsonResponse({ items: [first, second] })
+      if (url === '/api/v1/projects/default/predictions/1/feedback') {
         const body = JSON.parse(String(init?.body)) as { label: string }
         return jsonResponse({
           ...first,
