@@ -43,15 +43,26 @@ def list_(app: App, as_json: bool) -> None:
 
 @models.command()
 @click.argument("version", type=int)
+@click.option(
+    "--leaderboard", is_flag=True, help="Print the model selection's leaderboard as a table."
+)
 @pass_app
-def show(app: App, version: int) -> None:
-    """Everything recorded about VERSION, as JSON."""
+def show(app: App, version: int, leaderboard: bool) -> None:
+    """Everything recorded about VERSION, as JSON (or its leaderboard, as a table)."""
+    from tagloop.ml.backends.auto import leaderboard_lines
     from tagloop.ml.registry import RegistryError, describe
 
     try:
         row = app.registry.get(version)
     except RegistryError as exc:
         fail(str(exc))
+    if leaderboard:
+        selection = (row.metrics or {}).get("selection")
+        if selection is None:
+            fail(f"version {version} was trained with --backend {row.backend}: no leaderboard")
+        else:
+            click.echo("\n".join(leaderboard_lines(selection)))
+        return
     click.echo(_pretty(describe(row, active_id=app.registry.active_id())))
 
 
@@ -128,6 +139,9 @@ def backends() -> None:
             click.echo(f"{name}  (unavailable: {exc})")
             continue
         click.echo(name)
+        candidates = getattr(backend, "candidate_names", None)
+        if candidates is not None:
+            click.echo(f"  candidates: {', '.join(candidates())}")
         for param, kind, default in describe_params(backend):
             click.echo(f"  {param:<20} {kind:<36} default {_default(default)}")
 

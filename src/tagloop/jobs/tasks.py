@@ -18,12 +18,12 @@ from typing import Any
 from tagloop.config import Settings
 from tagloop.jobs.policy import Decision, decide
 from tagloop.jobs.state import JobRun, claim, get_job
-from tagloop.ml.compare import Side, compare, summary
+from tagloop.ml.compare import Side, compare, summary, with_refit
 from tagloop.ml.params import retraining_backend
 from tagloop.ml.registry import Conflict, Registry
 from tagloop.ml.retrain import RetrainError, build_retraining_data, load_feedback, training_base
 from tagloop.ml.snapshots import EVAL_DIR, TRAIN_DIR, write_snapshot
-from tagloop.ml.train import evaluate_model
+from tagloop.ml.train import DEFAULT_FOLDS, cross_validate
 from tagloop.store import Store
 from tagloop.store.models import ModelVersion
 
@@ -105,17 +105,25 @@ def _retrain(ctx: Context, run: JobRun) -> None:
     run.progress("training", 0.15)
     _slow_down(run)
     started = time.perf_counter()
-    model.fit(data.train.texts, data.train.labels, progress=fit_progress)
-    seconds = time.perf_counter() - started
-
-    run.progress("evaluating on the fixed evaluation set", 0.78)
-    metrics = evaluate_model(model, evaluation.texts, evaluation.labels)
-    run.progress("comparing with the active model", 0.85)
-    comparison = compare(
-        Side(parent.id, active_model, base, evaluation),
-        Side(None, model, data.train, evaluation),
-        data.holdout,
+    # Cross-validated on the candidate's rows, then fitted on all of them.
+    metrics = cross_validate(
+        model,
+        data.train.texts,
+        data.train.labels,
+        folds=DEFAULT_FOLDS,
+        rebuild=lambda: retraining_backend(parent.backend, parent.params, overrides),
+        progress=fit_progress,
     )
+    seconds = time.perf_counter() - started
+    selection = getattr(model, "selection_", None)
+    if selection is not None:
+        metrics["selection"] = selection
+
+    run.progress("refitting both recipes without the fixed comparison set", 0.78)
+    side_a = with_refit(Side(parent.id, active_model, base, evaluation))
+    side_b = with_refit(Side(None, model, data.train, evaluation))
+    run.progress("comparing with the active model", 0.85)
+    comparison = compare(side_a, side_b, data.holdout)
 
     run.progress("registering the candidate", 0.95)
     run.check_cancel()  # the last point a cancel stops the run: nothing is registered yet
@@ -178,11 +186,13 @@ def _retrain(ctx: Context, run: JobRun) -> None:
 def _eval_split(
     ctx: Context, parent: ModelVersion, train: Any, evaluation: Any, holdout_rows: int
 ) -> dict[str, Any]:
-    """The candidate keeps its parent's evaluation set, so versions stay comparable."""
+    """The candidate keeps its parent's comparison set, so versions stay comparable."""
     home = ctx.registry.home
     fixed = write_snapshot(home, EVAL_DIR, evaluation)
     return {
-        "method": "fixed",
+        "method": "cross-validation",
+        "folds": DEFAULT_FOLDS,
+        "comparison_set": {"inherited_from": parent.id, "rows": len(evaluation)},
         "inherited_from": parent.id,
         "path": fixed["path"],
         "sha256": fixed["sha256"],
