@@ -217,3 +217,59 @@ def test_predict_without_active_model(tmp_path: Path) -> None:
     env = {"TAGLOOP_HOME": str(tmp_path), "TAGLOOP_DATABASE_URL": ""}
     result = run(env, "predict", "hello")
     assert result.exit_code == 1 and "no active model" in result.output
+
+
+def test_predict_reads_jsonl_csv_and_tsv_texts_with_newlines(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    spam_lines = "WINNER!!\nYou have won a £1000 cash prize.\nCall 09061701461 to claim now"
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(
+        json.dumps({"id": 7, "text": spam_lines, "label": "spam"})
+        + "\n\n"
+        + json.dumps({"id": 8, "text": HAM})
+        + "\n"
+    )
+    out = [
+        json.loads(line) for line in run(home, "predict", "--file", str(jsonl)).output.splitlines()
+    ]
+    assert [o["text"] for o in out] == [spam_lines, HAM]
+    assert [o["label"] for o in out] == ["spam", "ham"]
+    assert out[0]["fields"] == {"id": 7, "label": "spam"} and out[1]["fields"] == {"id": 8}
+
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text(f'ref,body\nA1,"{spam_lines}"\nB2,{HAM}\n')
+    result = run(home, "predict", "--file", str(csv_file), "--text-column", "body")
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [(o["text"], o["label"], o["fields"]) for o in out] == [
+        (spam_lines, "spam", {"ref": "A1"}),
+        (HAM, "ham", {"ref": "B2"}),
+    ]
+    # The same rows as TSV on stdin, told by --format.
+    tsv = f'ref\ttext\nA1\t"{spam_lines}"\nB2\t{HAM}\n'
+    out = [
+        json.loads(x)
+        for x in run(home, "predict", "--format", "tsv", input=tsv).output.splitlines()
+    ]
+    assert [o["fields"]["ref"] for o in out] == ["A1", "B2"] and out[0]["text"] == spam_lines
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "args", "message"),
+    [
+        ("bad.jsonl", '{"text": "fine"}\n{"text": \n', [], "bad.jsonl:2: not valid JSON"),
+        ("bad.jsonl", '{"text": "fine"}\n{"body": "x"}\n', [], "bad.jsonl:2: no 'text' field"),
+        ("bad.jsonl", '["a list"]\n', [], "bad.jsonl:1: expected a JSON object"),
+        ("bad.csv", "id,body\n1,hello\n", [], "bad.csv:1: no column 'text'"),
+        ("bad.csv", 'text,id\nhi,1\n"two\nlines",2,extra\n', [], "bad.csv:3: 3 fields"),
+        ("bad.csv", "text,id\n   ,1\n", [], "bad.csv:2: 'text' must be a non-blank"),
+    ],
+)
+def test_predict_names_the_file_and_line_of_a_bad_row(
+    home: dict[str, str], tmp_path: Path, name: str, content: str, args: list[str], message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = run(home, "predict", "--file", str(path), *args)
+    assert result.exit_code == 1
+    assert message in result.output

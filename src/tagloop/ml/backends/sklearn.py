@@ -70,5 +70,5 @@ class SklearnBackend(LinearTextBackend):
         low, high = (int(n) for n in self.ngram_range)
         return [("char_wb", (low, high))]
 
-    def estimator(self) -> RidgeClassifier:
+    def estimator(self, rows: int) -> RidgeClassifier:
         return RidgeClassifier(alpha=self.alpha, random_state=self.seed)
