@@ -51,14 +51,18 @@ DEFAULT_BUDGET = 90.0
 CANDIDATES: dict[str, tuple[str, dict[str, Any], float]] = {
     "cnb-word": ("linear", {"features": "word", "model": "cnb", "alpha": 0.1}, 1.0),
     "svm-word": ("linear", {"features": "word", "model": "svm", "alpha": 1.0}, 1.5),
-    "ridge-char": ("sklearn", {}, 6.0),
-    "svm-word+char": ("linear", {"features": "word+char", "model": "svm", "alpha": 1.0}, 8.0),
+    "ridge-char": ("sklearn", {}, 8.0),
+    "svm-word+char": ("linear", {"features": "word+char", "model": "svm", "alpha": 1.0}, 10.0),
 }
 DEFAULT_CANDIDATES = tuple(CANDIDATES)
 
 
 def _no_progress(stage: str, fraction: float) -> None:
     pass
+
+
+class OverBudget(Exception):
+    """A candidate's remaining folds would end past the budget."""
 
 
 def size_settings(rows: int) -> dict[str, Any]:
@@ -153,11 +157,38 @@ class AutoBackend:
             report(f"candidate {name}", i / (len(names) + 1))
             model = self.candidate(name, len(texts))
             t0 = time.perf_counter()
+            fold_started = [0.0]
+
+            def after_fold(
+                done: int, fold_started: list[float] = fold_started, first: bool = best is None
+            ) -> None:
+                if first:  # the first candidate always finishes: something must be chosen
+                    return
+                now = time.perf_counter()
+                per_fold = (now - fold_started[0]) / done
+                left = per_fold * (len(folds) - done)
+                if now - started + left > self.budget:
+                    raise OverBudget(
+                        f"stopped after {done} of {len(folds)} folds: "
+                        f"{left:.0f} s more would pass the budget"
+                    )
+
+            def vectorized(fold_started: list[float] = fold_started) -> None:
+                fold_started[0] = time.perf_counter()
+
             try:
-                outcome = _score_candidate(model, texts, labels, y, weights, classes, folds, cache)
+                outcome = _score_candidate(
+                    model, texts, labels, y, weights, classes, folds, cache, vectorized, after_fold
+                )
             except ImportError as exc:
                 entry.update(status="unavailable", reason=str(exc))
                 board.append(entry)
+                continue
+            except OverBudget as exc:
+                entry.update(status="skipped", reason=str(exc))
+                board.append(entry)
+                if unit is None:
+                    unit = (time.perf_counter() - t0) / cost
                 continue
             seconds = time.perf_counter() - t0
             if unit is None:
@@ -254,6 +285,8 @@ def _score_candidate(
     classes: list[str],
     folds: Folds,
     cache: dict[tuple[str, tuple[int, int]], tuple[sp.csr_matrix, Any]],
+    vectorized: Any = None,
+    after_fold: Any = None,
 ) -> tuple[np.ndarray, Any]:
     """Cross-fitted probabilities and a callable that fits the candidate on all rows."""
     if not isinstance(model, LinearTextBackend):
@@ -265,7 +298,9 @@ def _score_candidate(
             cache[block] = vectorize_block(block, texts, model.min_df, model.max_features)
     features = stack([cache[block][0] for block in model.blocks()])
     vectorizers = [cache[block][1] for block in model.blocks()]
-    oof = model.out_of_fold_scores(features, y, weights, len(classes), folds)
+    if vectorized is not None:
+        vectorized()
+    oof = model.out_of_fold_scores(features, y, weights, len(classes), folds, None, after_fold)
     proba = cross_fitted_proba(oof, y, len(classes), weights, folds)
 
     def finish() -> None:

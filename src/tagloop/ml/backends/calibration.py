@@ -20,6 +20,7 @@ import math
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, log_softmax, softmax
+from threadpoolctl import threadpool_limits
 
 MAX_ROWS = 20_000
 
@@ -67,7 +68,10 @@ def fit_calibrator(
         return value, grad
 
     start = np.concatenate([np.ones(m), np.zeros(m)])
-    result = minimize(loss, start, jac=True, method="L-BFGS-B")
+    # One BLAS thread: the optimiser's tiny vector operations cost milliseconds each when
+    # a BLAS thread pool wakes up for them on a busy machine (measured: 12 ms per step).
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(loss, start, jac=True, method="L-BFGS-B")
     return result.x[:m] / scale, result.x[m:].copy()
 
 

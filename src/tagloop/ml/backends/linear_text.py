@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib.metadata
 import itertools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -238,14 +238,19 @@ class LinearTextBackend:
         n_classes: int,
         folds: Folds,
         progress: Progress | None = None,
+        after_fold: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Each row's raw scores from the model of the fold that did not train on it."""
+        """Each row's raw scores from the model of the fold that did not train on it.
+
+        ``after_fold(done)`` runs after each fold; it may raise to stop (a time budget)."""
         report = progress or _no_progress
         oof = np.zeros((len(y), 1 if n_classes == 2 else n_classes))
         for i, (train, held_out) in enumerate(folds):
             report("cross-validating", i / len(folds))
             coef, intercept = self._fit_linear(features[train], y[train], weights[train], n_classes)
             oof[held_out] = np.asarray(features[held_out] @ coef.T) + intercept
+            if after_fold is not None:
+                after_fold(i + 1)
         return oof
 
     def finish(
