@@ -96,7 +96,7 @@ def test_the_word_block_matches_scikit_learn_and_explanations_add_up(sms: Datase
     probe = [*sms.texts[800:900], "Don't  stop-me now!!", "ÉCOLE école", "a", ""]
     order = [reference.vocabulary_[t] for t in word.terms]
     assert abs(word.transform(probe) - reference.transform(probe)[:, order]).max() < 1e-12
-    for text in probe[:20] + ["call call now now now, FREE free"]:
+    for text in [*probe[:20], "call call now now now, FREE free"]:
         np.testing.assert_allclose(
             model.predict_proba_one(text), model.predict_proba([text])[0], atol=1e-9
         )
