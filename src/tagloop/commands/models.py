@@ -141,7 +141,10 @@ def backends() -> None:
         click.echo(name)
         candidates = getattr(backend, "candidate_names", None)
         if candidates is not None:
-            click.echo(f"  candidates: {', '.join(candidates())}")
+            click.echo(
+                f"  candidates: {', '.join(candidates())} "
+                "(add hybrid with --param 'candidates=[...]' when installed)"
+            )
         for param, kind, default in describe_params(backend):
             click.echo(f"  {param:<20} {kind:<36} default {_default(default)}")
 

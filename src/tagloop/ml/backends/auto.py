@@ -289,6 +289,14 @@ def _score_candidate(
     after_fold: Any = None,
 ) -> tuple[np.ndarray, Any]:
     """Cross-fitted probabilities and a callable that fits the candidate on all rows."""
+    own_features = getattr(type(model), "vectorize", None) is not LinearTextBackend.vectorize
+    if isinstance(model, LinearTextBackend) and own_features:  # e.g. embeddings: no cache
+        features, vectorizers = model.vectorize(texts)
+        if vectorized is not None:
+            vectorized()
+        oof = model.out_of_fold_scores(features, y, weights, len(classes), folds, None, after_fold)
+        proba = cross_fitted_proba(oof, y, len(classes), weights, folds)
+        return proba, lambda: model.finish(features, vectorizers, y, weights, classes, oof)
     if not isinstance(model, LinearTextBackend):
         fit_cv: Any = model.fit_cv  # type: ignore[attr-defined]
         proba = fit_cv(texts, labels, folds)  # fits on all rows too: nothing left to do
