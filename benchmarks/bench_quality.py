@@ -81,7 +81,11 @@ def run_child(data: str, candidate: str, rows: int | None = None) -> dict[str, o
     args = [sys.executable, __file__, "--child", data, candidate]
     if rows is not None:
         args += ["--rows", str(rows)]
-    out = subprocess.run(args, check=True, capture_output=True, text=True)
+    out = subprocess.run(args, check=False, capture_output=True, text=True)
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["killed"])[-1]
+        print(f"{data} {candidate}: failed: {last}", file=sys.stderr)
+        return {"candidate": candidate, "failed": last[:120], "rows": rows, "classes": None}
     result: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
     print(json.dumps({k: v for k, v in result.items() if k != "leaderboard"}), file=sys.stderr)
     return result
@@ -104,7 +108,7 @@ def quality(datasets: list[str], candidates: list[str]) -> str:
     ]
     for data in datasets:
         rows = [run_child(data, c) for c in [*candidates, "auto"]]
-        first = rows[0]
+        first = next(r for r in rows if "failed" not in r)
         lines += [
             f"### {data}: {first['rows']:,} rows, {first['classes']} classes",
             "",
@@ -112,6 +116,9 @@ def quality(datasets: list[str], candidates: list[str]) -> str:
             "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for r in rows:
+            if "failed" in r:
+                lines.append(f"| {r['candidate']} | failed: {r['failed']} | | | | |")
+                continue
             name = r["candidate"] if r["candidate"] != "auto" else f"auto → {r['selected']}"
             lines.append(
                 f"| {name} | {_pm(r, 'accuracy')} | {_pm(r, 'macro_f1')} | {_pm(r, 'mcc')} "
@@ -136,6 +143,9 @@ def scaling() -> str:
         sizes = SCALING_SIZES if candidate != "auto" else (100_000,)
         for rows in sizes:
             r = run_child("wordnet-coarse", candidate, rows)
+            if "failed" in r:
+                lines.append(f"| {candidate} | {rows:,} | | | failed: {r['failed']} | | |")
+                continue
             name = candidate if candidate != "auto" else f"auto → {r['selected']}"
             lines.append(
                 f"| {name} | {r['rows']:,} | {r['classes']} | {r['terms']:,} | "
