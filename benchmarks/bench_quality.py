@@ -35,7 +35,7 @@ HEADING = "## Candidates measured (bench_quality.py)"
 SCALING_HEADING = "## Growth with size (bench_quality.py --scaling)"
 DATASETS = ("sms", "fortunes", "wordnet-lexnames")
 SCALING_SIZES = (10_000, 50_000, 100_000, 250_000, 500_000)
-SCALING_CANDIDATES = ("cnb-word", "svm-word")
+SCALING_CANDIDATES = {"cnb-word": SCALING_SIZES, "svm-word": (10_000, 100_000, 500_000)}
 
 
 def load(name: str, rows: int | None = None) -> Dataset:
@@ -140,7 +140,7 @@ def scaling() -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for candidate in [*SCALING_CANDIDATES, "auto"]:
-        sizes = SCALING_SIZES if candidate != "auto" else (100_000,)
+        sizes = SCALING_CANDIDATES.get(candidate, (100_000,))
         for rows in sizes:
             r = run_child("wordnet-coarse", candidate, rows)
             if "failed" in r:
