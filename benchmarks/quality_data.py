@@ -104,7 +104,8 @@ def grown(texts: list[str], labels: list[str], rows: int, seed: int = 0):  # typ
     """``rows`` rows: the data, then variants of random rows with ~15% of their words dropped
     (so repeats are not duplicates and the vocabulary keeps growing a little)."""
     rng = np.random.default_rng(seed)
-    out_t, out_y = list(texts[:rows]), list(labels[:rows])
+    first = rng.permutation(len(texts))[:rows]  # shuffled: the files are sorted by class
+    out_t, out_y = [texts[i] for i in first], [labels[i] for i in first]
     while len(out_t) < rows:
         i = int(rng.integers(len(texts)))
         words = texts[i].split()
