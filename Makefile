@@ -75,6 +75,11 @@ bench: $(VENV)/.installed-test web ## Measure; results go to docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_api.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_flair.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/bench_loop.py --write docs/benchmarks.md
+	@test -f /usr/share/wordnet/data.noun -a -d /usr/share/games/fortunes || { \
+	  echo "installing wordnet-base and fortunes (apt-get): text for bench_quality.py"; \
+	  apt-get install -y -qq wordnet-base fortunes >/dev/null; }
+	$(BIN)/python benchmarks/bench_quality.py --write docs/model.md
+	$(BIN)/python benchmarks/bench_quality.py --scaling --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/tagloop/static/* .pytest_cache .mypy_cache .ruff_cache
