@@ -1,4 +1,4 @@
-"""The feedback → retraining → comparison → promotion loop with real processes: gunicorn
+"""The feedback → retraining → comparison → promotion loop with real processes: granian
 servers (``tagloop serve``), a ``tagloop worker``, SQLite or a real PostgreSQL server."""
 
 from __future__ import annotations

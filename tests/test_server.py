@@ -1,4 +1,4 @@
-"""``tagloop serve``: a real gunicorn with two workers, over HTTP, on SQLite and PostgreSQL."""
+"""``tagloop serve`` (granian) with two workers, over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+            self.process.send_signal(signal.SIGINT)
 
     def wait_stopped(self) -> None:
         if self.process.returncode is None:
@@ -370,3 +370,20 @@ def test_a_graceful_stop_writes_every_accepted_prediction(start_server, settings
     finally:
         engine.dispose()
     assert stored == set(ids) and len(ids) == 14
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_200_slow_clients_do_not_hold_up_the_others(start_server, settings, active_version):
+    from tests.servers import SlowClients, classify_latencies, percentile
+
+    server = start_server(settings.home)
+    server.wait("/readyz")
+    port = int(server.url.rsplit(":", 1)[1])
+    classify_latencies(port, 0.5)  # warm up: both workers have loaded the model
+    with SlowClients(port, 200) as slow:
+        time.sleep(0.5)  # every slow connection is in, each has sent something
+        latencies, failed = classify_latencies(port, 3)
+        assert slow.reopened == 0, "the server dropped slow clients: they held nothing"
+    assert failed == 0
+    assert len(latencies) > 50
+    assert percentile(latencies, 99) < 100, sorted(latencies)[-5:]

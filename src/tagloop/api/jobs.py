@@ -81,7 +81,7 @@ class JobQuery(Schema):
 
 
 def queue() -> Queue:
-    """This process's queue handle, opened on first use (after gunicorn's fork)."""
+    """This process's queue handle, opened on first use (after the server forks its workers)."""
     held = current_app.extensions.get("tagloop.queue")
     if held is None or held[0] != os.getpid():
         held = (os.getpid(), Queue(settings()))

@@ -1,4 +1,4 @@
-"""Prometheus metrics that stay correct with several gunicorn workers.
+"""Prometheus metrics that stay correct with several server workers.
 
 ``tagloop serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before any worker starts; every process
 then writes its samples to files there and ``/metrics`` adds them up. Without it (tests,
