@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -290,6 +291,28 @@ def test_limits_and_errors_over_http(start_server, settings, active_version):
     too_big = server.request("POST", "/api/v1/classify", {"text": "a" * 2000})
     assert too_big.status == 413
     assert "1,000 bytes" in too_big.json()["error"]["message"]
+    # The same body sent in chunks, with no Content-Length, is refused the same way, and a
+    # chunked body under the limit is read whole.
+    port = int(server.url.rsplit(":", 1)[1])
+    for message, status in (("a" * 2000, 413), ("a" * 900, 200)):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        payload = json.dumps({"text": message}).encode()
+        pieces = (payload[i : i + 100] for i in range(0, len(payload), 100))
+        conn.request(
+            "POST",
+            "/api/v1/classify",
+            pieces,
+            {"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        reply = conn.getresponse()
+        answer = json.loads(reply.read())
+        conn.close()
+        assert reply.status == status, answer
+        if status == 413:
+            assert "1,000 bytes" in answer["error"]["message"]
+        else:
+            assert answer["text"] == message
     wrong_method = server.request("GET", "/api/v1/classify")
     assert wrong_method.status == 405
     assert "POST" in wrong_method.headers["Allow"] and "GET" not in wrong_method.headers["Allow"]

@@ -3,6 +3,7 @@ and a rejected request stores nothing."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -33,6 +34,15 @@ def body(raw: str | bytes, content_type: str | None = JSON) -> dict[str, Any]:
     return {"data": raw, "headers": headers}
 
 
+def chunked(raw: bytes) -> dict[str, Any]:
+    """A body sent with ``Transfer-Encoding: chunked`` and no length, as servers pass it on."""
+    return {
+        "input_stream": io.BytesIO(raw),
+        "headers": {"Content-Type": JSON, "Transfer-Encoding": "chunked"},
+        "environ_overrides": {"wsgi.input_terminated": True},
+    }
+
+
 C = "/api/v1/classify"
 F = "/api/v1/predictions/{pid}/feedback"
 CASES = {
@@ -57,6 +67,9 @@ CASES = {
         "POST", C, body("[" * 100_000 + "]" * 100_000), 400, ("not valid JSON", "deep")
     ),
     "body too large": Case("POST", C, body(b"x" * (16 * 1024 * 1024 + 1)), 413, ("larger than",)),
+    "chunked body too large": Case(
+        "POST", C, chunked(b'{"text": "' + b"x" * (16 * 1024 * 1024) + b'"}'), 413, ("larger than",)
+    ),
     # Fields
     "missing fields": Case("POST", C, {"json": {}}, 422, ("text",)),
     "both text and texts": Case(
@@ -276,3 +289,9 @@ def test_a_new_client_sending_bad_input_gets_no_client_row(app, count_rows):
     assert response.status_code == 422
     assert "Set-Cookie" not in response.headers
     assert (count_rows(Client), count_rows(Prediction)) == before
+
+
+def test_a_chunked_body_under_the_limit_is_read_whole(client):
+    response = client.post(C, **chunked(b'{"texts": ["' + b"a" * 5000 + b'", "hi"]}'))
+    assert response.status_code == 200, response.get_json()
+    assert [p["text"] for p in response.get_json()["predictions"]] == ["a" * 5000, "hi"]
