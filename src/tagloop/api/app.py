@@ -12,6 +12,7 @@ from tagloop.api import (
     auth,
     clients,
     errors,
+    headers,
     jsonio,
     limits,
     observability,
@@ -82,6 +83,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
 
     auth.init_app(app)  # first: the admin token is checked before the body is
     errors.init_app(app)
+    headers.init_app(app)  # security headers on every response
     clients.init_app(app)
     predicting.init_app(app)
     observability.init_app(app)
