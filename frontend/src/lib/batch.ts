@@ -1,6 +1,7 @@
 /** Reading an uploaded file into messages, splitting them into API-sized chunks, writing results. */
 import Papa from 'papaparse'
 import type { Prediction } from '@/api/types'
+import { toCsv } from './csv'
 import { formatCount } from './format'
 import { codePointLength, utf8Length } from './unicode'
 
@@ -170,5 +171,5 @@ export function resultsToCsv(rows: readonly BatchRow[], labels: readonly string[
       row.error ?? '',
     ]
   })
-  return Papa.unparse({ fields, data }, { newline: '\r\n' })
+  return toCsv(fields, data)
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from apiflask import APIBlueprint
 from flask import Response, request, stream_with_context
 from sqlalchemy import Select, false, func, select, update
 
+from tagloop import csvsafe
 from tagloop.api import observability
 from tagloop.api.clients import client_id
 from tagloop.api.context import store
@@ -128,7 +128,7 @@ def export_predictions(query: dict[str, Any]) -> Response:
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csvsafe.writer(buffer)  # formulas are neutralised (OWASP)
         writer.writerow(
             [
                 "id",
