@@ -54,7 +54,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         title="tagloop",
         version=__version__,
         spec_path="/api/openapi.json",
-        docs_path="/api/docs",
+        docs_path=None,  # api/web.py serves /api/docs (Swagger UI 5, which reads OpenAPI 3.1)
         static_folder=None,  # type: ignore[arg-type]
     )
     app.config.update(
