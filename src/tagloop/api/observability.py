@@ -80,4 +80,7 @@ def init_app(app: Flask) -> None:
             elapsed = time.perf_counter() - started
             LATENCY.labels(rule, request.method).observe(elapsed)
             REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
+        # Which server process answered: the one to look at in its log, and how tests know
+        # that they reached every worker.
+        response.headers["X-Tagloop-Worker"] = str(os.getpid())
         return response
