@@ -10,6 +10,10 @@ from click.testing import CliRunner
 
 from tagloop.cli import main
 
+# One xdist worker runs this module, so the two versions in ``home`` are trained once per
+# run, not once per worker that happens to get one of its tests.
+pytestmark = pytest.mark.xdist_group("cli")
+
 SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 to claim now"
 HAM = "see you at the station at 6"
 
