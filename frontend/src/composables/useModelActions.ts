@@ -8,7 +8,7 @@ import { useInfo } from './useInfo'
 
 export function useModelActions() {
   const { withAdmin } = useAdminToken()
-  const { reload } = useInfo()
+  const { reloadUntilActive } = useInfo()
   const busy = ref(false)
   const error = ref<string | null>(null)
   const notice = ref<string | null>(null)
@@ -21,7 +21,7 @@ export function useModelActions() {
       const result = await withAdmin((token, actor) => action({ token, actor }))
       if (result) {
         notice.value = done(result)
-        void reload()
+        void reloadUntilActive(result.active_model.id)
       }
       return result
     } catch (e) {
