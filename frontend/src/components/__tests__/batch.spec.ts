@@ -139,7 +139,7 @@ describe('guessTextColumn and columnTexts', () => {
   })
 
   it('skips blank values and counts them, keeping the others as they are with their row', () => {
-    const rows = [{ t: ' one ', id: 'a' }, { t: '' }, { t: '  ' }, { t: 'two', id: 'b' }, {}]
+    const rows: Record<string, string>[] = [{ t: ' one ', id: 'a' }, { t: '' }, { t: '  ' }, { t: 'two', id: 'b' }, {}]
     const { texts, skipped, sources } = columnTexts(rows, 't', 2)
     expect(texts).toEqual([' one ', 'two'])
     expect(skipped).toBe(3 + 2) // blank values, and the wholly blank rows the parser dropped
