@@ -75,7 +75,8 @@ test-frontend-static:
 	  npx openapi-typescript ../docs/openapi.json -o $$generated >/dev/null 2>&1 && \
 	  { cmp -s $$generated src/api/schema.d.ts || \
 	    { echo "frontend/src/api/schema.d.ts is stale: run 'make openapi'" >&2; exit 1; }; }
-	cd frontend && npm run typecheck && npm run test:unit && npm run build
+	cd frontend && npm run typecheck && npm run test:unit
+	$(MAKE) --no-print-directory web
 
 bench: $(VENV)/.installed-test web ## Measure; results go to docs/benchmarks.md
 	@command -v wrk >/dev/null || { echo "installing wrk (apt-get), the load generator"; \
