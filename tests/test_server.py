@@ -431,3 +431,30 @@ def test_200_slow_clients_do_not_hold_up_the_others(start_server, settings, acti
     assert failed == 0
     assert len(latencies) > 50
     assert percentile(latencies, 99) < 100, sorted(latencies)[-5:]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sighup_replaces_every_worker_without_a_failed_request(
+    start_server, settings, active_version
+):
+    server = start_server(settings.home)
+    server.wait("/readyz")
+
+    def classify() -> str:
+        reply = server.request("POST", "/api/v1/classify", {"text": HAM})
+        assert reply.status == 200, reply.body
+        return str(reply.headers["X-Tagloop-Worker"])
+
+    before: set[str] = set()
+    deadline = time.monotonic() + 20
+    while len(before) < 2 and time.monotonic() < deadline:  # both old workers, by pid
+        before.add(classify())
+    assert len(before) == 2
+    server.process.send_signal(signal.SIGHUP)
+    # Ask all the while the workers are replaced one by one, until two new ones answered.
+    seen: set[str] = set()
+    deadline = time.monotonic() + 45
+    while len(seen - before) < 2 and time.monotonic() < deadline:
+        seen.add(classify())
+    assert len(seen - before) == 2, f"new workers seen: {seen - before}"
+    assert server.process.poll() is None  # the server itself kept running
