@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import shutil
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -46,8 +47,8 @@ def test_concurrent_upgrades_apply_once(database_url: str) -> None:
     assert {"model_versions", "activations", "predictions", "feedback", "jobs"} <= tables
 
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tagloop-0.1.0.db"
-# What tests/fixtures/tagloop-0.1.0.db holds: a database made by tagloop 0.1.0 (schema 0004,
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tagloop-0.1.0.sqlite"
+# What tests/fixtures/tagloop-0.1.0.sqlite holds: a database made by tagloop 0.1.0 (schema 0004,
 # before projects) with two versions, three activations, seven predictions (two with
 # feedback), one client and one queued job.
 OLD_TABLES = ("model_versions", "activations", "clients", "predictions", "feedback", "jobs")
@@ -65,6 +66,15 @@ def _release_database(database_url: str, tmp_path: Path) -> str:
     source = create_engine(f"sqlite:///{FIXTURE}")
     old = MetaData()
     old.reflect(engine)
+    try:
+        _copy_rows(source, engine, old)
+    finally:
+        source.dispose()
+        engine.dispose()
+    return database_url
+
+
+def _copy_rows(source: Any, engine: Any, old: MetaData) -> None:
     with source.connect() as src, engine.begin() as dst:
         for name in OLD_TABLES:
             rows = [dict(r._mapping) for r in src.execute(text(f"SELECT * FROM {name}"))]
@@ -76,9 +86,6 @@ def _release_database(database_url: str, tmp_path: Path) -> str:
                 dst.execute(old.tables[name].insert(), rows)
             if "id" in old.tables[name].c and name != "clients":
                 dst.execute(text(f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"))
-    source.dispose()
-    engine.dispose()
-    return database_url
 
 
 def test_an_installation_of_the_last_release_becomes_the_default_project(
