@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared/data/sms-spam-collection/SMSSpamCollection"
 HEADING = "## Many projects (bench_projects.py)"
 sys.path.insert(0, str(ROOT))
-from tests.servers import free_port, server_env, wait_ready  # noqa: E402
+from tests.servers import children, free_port, server_env, wait_ready  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -39,19 +39,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def workers_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def prepare(home: Path, data: Path, count: int) -> list[str]:
@@ -86,7 +73,7 @@ def measure(home: Path, slugs: list[str], cap: int) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, proc)
-        [worker] = workers_of(proc.pid)
+        [worker] = children(proc.pid)
         idle = rss_mb(worker)
         for slug in slugs:
             req = urllib.request.Request(

@@ -347,20 +347,6 @@ def test_a_fresh_id_is_readable_from_every_worker(start_server, settings, active
     assert unknown.status == 404 and time.monotonic() - started < 2  # answered at once
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (gunicorn's workers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def test_kill_9_under_load_loses_no_acknowledged_prediction_or_feedback(
     tmp_path, settings, active_version
 ):
@@ -368,7 +354,7 @@ def test_kill_9_under_load_loses_no_acknowledged_prediction_or_feedback(
     every prediction and feedback that got a 2xx is in the database afterwards."""
     import threading
 
-    from tests.servers import free_port, server_env, wait_ready
+    from tests.servers import children, free_port, server_env, wait_ready
 
     port = free_port()
     env = server_env(

@@ -9,6 +9,8 @@ from apiflask import Schema, fields, validators
 from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
+from tagloop.service.projects import PROMOTE_METRICS, SLUG
+
 
 def _limits() -> tuple[int, int]:
     settings = current_app.extensions["tagloop.core"].settings
@@ -252,7 +254,6 @@ class StatsOut(Schema):
     confidence_histogram = fields.Dict()
 
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 DATA_FORMATS = ("sms", "csv", "tsv", "jsonl")
 
 
@@ -268,9 +269,7 @@ class LabelIn(Schema):
 
 class ProjectSettingsIn(Schema):
     auto_retrain_after = fields.Integer(validate=validators.Range(min=0, max=MAX_INT32))
-    auto_promote_metric = fields.String(
-        validate=validators.OneOf(("", "accuracy", "macro_f1", "mcc", "log_loss", "ece", "brier"))
-    )
+    auto_promote_metric = fields.String(validate=validators.OneOf(PROMOTE_METRICS))
     auto_promote_margin = fields.Float(validate=validators.Range(min=0, max=1))
     retention_days = fields.Integer(validate=validators.Range(min=0, max=MAX_INT32))
     anonymous_classify = fields.Boolean()
@@ -300,7 +299,7 @@ class ProjectList(Schema):
 class ProjectIn(Schema):
     slug = Text(
         required=True,
-        validate=validators.Regexp(SLUG_PATTERN, error="1-64 lowercase letters, digits and '-'"),
+        validate=validators.Regexp(SLUG, error="1-64 lowercase letters, digits and '-'"),
         metadata={"description": "The project's name in URLs and on the command line."},
     )
     name = Text(load_default="", validate=validators.Length(max=200))
