@@ -78,3 +78,34 @@ def test_deleting_a_project_removes_everything_it_owns_and_nothing_else(core, ti
     assert owners == {core.project().id}
     with pytest.raises(NotFound):
         core.project("tickets")
+
+
+def test_a_project_is_cached_per_process_yet_changes_show(settings, core) -> None:  # type: ignore[no-untyped-def]
+    """The row is read once per poll interval, not on every request; a change this process
+    makes shows at once, one made by another process within the interval."""
+    import time
+    from dataclasses import replace
+
+    from tagloop.service.core import Core
+
+    settings = replace(settings, model_poll_seconds=0.3)
+    here, elsewhere = Core.open(settings), Core.open(settings)
+    try:
+        first = here.project("default")
+        assert here.project("default") is first  # served from the cache
+        projects.update(here.store, here.settings, first, description="changed here")
+        assert here.project("default").description == "changed here"
+        # "elsewhere" stands for another server process: it has its own cache.
+        seen = elsewhere.project("default")
+        with elsewhere.store.transaction() as session:
+            from tagloop.store.models import Project
+
+            row = session.get(Project, seen.id)
+            assert row is not None
+            row.description = "changed elsewhere"
+        assert elsewhere.project("default").description == "changed here"
+        time.sleep(0.35)
+        assert elsewhere.project("default").description == "changed elsewhere"
+    finally:
+        here.close()
+        elsewhere.close()

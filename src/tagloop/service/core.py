@@ -5,6 +5,7 @@ the worker."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ class Core:
     models: ModelCache
     writer: PredictionWriter
     _queue: tuple[int, Queue] | None = field(default=None, repr=False)
+    _projects: dict[str, tuple[float, int, ProjectRef]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(
@@ -49,8 +51,19 @@ class Core:
         return cls(settings, store, models, PredictionWriter(store.engine))
 
     def project(self, slug: str | None = None) -> ProjectRef:
-        """A project by slug; the default project when ``slug`` is None or empty."""
-        return projects.get(self.store, self.settings, slug or self.settings.default_project)
+        """A project by slug; the default project when ``slug`` is None or empty.
+
+        Every request names its project, so the row is kept for as long as a process waits
+        to notice a new model (``model_poll_seconds``): a change made elsewhere shows within
+        that time, as an activation does; one made in this process shows at once."""
+        slug = slug or self.settings.default_project
+        now, seen = time.monotonic(), projects.changes()
+        hit = self._projects.get(slug)
+        if hit and hit[1] == seen and now - hit[0] < self.settings.model_poll_seconds:
+            return hit[2]
+        ref = projects.get(self.store, self.settings, slug)
+        self._projects[slug] = (now, seen, ref)
+        return ref
 
     def registry(self, project: ProjectRef) -> Registry:
         return Registry(self.store, self.settings.home, project.id)

@@ -31,6 +31,20 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 PROMOTE_METRICS = ("", "accuracy", "macro_f1", "mcc", "log_loss", "ece", "brier")
 MAX_LABELS = 100
 
+# Bumped by every change this process makes to a project, so a cached ``ProjectRef`` (see
+# ``Core.project``) is never stale inside the process that changed it; other processes see
+# the change within the cache's lifetime (``TAGLOOP_MODEL_POLL_SECONDS``).
+_changes = 0
+
+
+def changes() -> int:
+    return _changes
+
+
+def _changed() -> None:
+    global _changes
+    _changes += 1
+
 
 @dataclass(frozen=True)
 class ProjectSettings:
@@ -277,6 +291,7 @@ def update(
             row.labels = new
         if project_settings is not None:
             row.settings = {**(row.settings or {}), **check_settings(project_settings)}
+    _changed()
     return get(store, settings, project.slug)
 
 
@@ -295,6 +310,7 @@ def add_labels(store: Store, project: ProjectRef, names: list[str]) -> None:
             *(row.labels or []),
             *({"name": n, "display": ""} for n in new if n not in have),
         ]
+    _changed()
 
 
 def _labels_in_use(session: Any, project_id: int) -> set[str]:
@@ -340,6 +356,7 @@ def delete_project(store: Store, settings: Settings, project: ProjectRef) -> lis
         for table in (Job, Activation, ModelVersion):
             session.execute(delete(table).where(table.project_id == project.id))
         session.execute(delete(Project).where(Project.id == project.id))
+    _changed()
     return sorted(paths - shared)
 
 
