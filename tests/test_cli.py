@@ -273,3 +273,20 @@ def test_predict_names_the_file_and_line_of_a_bad_row(
     result = run(home, "predict", "--file", str(path), *args)
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_ensure_model_keeps_its_costs_in_the_project_and_checks_them(tmp_path: Path) -> None:
+    env = {"TAGLOOP_HOME": str(tmp_path / "home"), "TAGLOOP_DATABASE_URL": ""}
+    data = tmp_path / "small.csv"
+    rows = [f"win a cash prize now {i},spam" for i in range(20)]
+    rows += [f"see you at lunch on day {i},legit" for i in range(20)]
+    data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    wrong = run(env, "ensure-model", "--data", str(data), "--cost", "ham=2")
+    assert wrong.exit_code == 1 and "'ham' that the data does not have" in wrong.output
+    assert "no active model" in run(env, "predict", "hello").output  # nothing was trained
+    made = run(env, "ensure-model", "--data", str(data), "--cost", "legit=2")
+    assert made.exit_code == 0, made.output
+    shown = json.loads(run(env, "models", "show", "1").output)
+    assert shown["params"]["class_weight"] == {"legit": 2.0}
+    again = run(env, "train", "--data", str(data), "--backend", "linear", "--json")
+    assert json.loads(again.output)["params"]["class_weight"] == {"legit": 2.0}  # the project's
