@@ -66,7 +66,9 @@ def test_projects_are_listed_with_the_default_one(client, active_version) -> Non
         "auto_promote_margin",
         "retention_days",
         "anonymous_classify",
+        "costs",
     }
+    assert default["settings"]["costs"] == {}  # the library default names no label
 
 
 def test_creating_a_project_needs_the_admin_token_and_a_good_unique_name(
