@@ -3,11 +3,12 @@
     .venv/bin/python benchmarks/bench_loop.py                          # print the section
     .venv/bin/python benchmarks/bench_loop.py --write docs/benchmarks.md
 
-A model is trained on the data (4,456 rows: 3,565 trained on, 891 held out as the fixed
-evaluation set) and activated; 1,000 predictions with feedback are stored; then a retraining
-job runs in this process exactly as the worker runs it — collect data, train, evaluate on the
-fixed set, compare with the active model, register the candidate — and is timed end to end.
-Target: ≤ 15 s.
+A model is trained on the data as ``tagloop train`` trains it (auto, cross-validated, fitted on
+all 4,456 rows; 891 of them recorded as the fixed comparison set) and activated; 1,000
+predictions with feedback are stored; then a retraining job runs in this process exactly as
+the worker runs it — collect data, cross-validate and fit the candidate on all its rows, refit
+both recipes without the comparison set, compare, register the candidate — and is timed end
+to end. Target: ≤ 15 s.
 """
 
 from __future__ import annotations
@@ -139,12 +140,14 @@ def section(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
         [
             f"Measured with `python benchmarks/bench_loop.py --write docs/benchmarks.md` on "
             f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}, Python "
-            f"{platform.python_version()}), SQLite, {args.repeat} runs.",
+            f"{platform.python_version()}), SQLite, {args.repeat} runs; 1-minute load average "
+            f"{os.getloadavg()[0]:.1f} at the end (other work shared the machine).",
             "",
             f"A retraining job run as the worker runs it, on the SMS development data "
-            f"({last['rows']:,} rows: {report['base']['rows']:,} trained on by the active model, "
-            f"{report['eval']['fixed_rows']:,} its fixed evaluation set) plus {args.feedback:,} "
-            f"feedback items ({fb['added']} new texts, {fb['overrides']} overrides, "
+            f"({last['rows']:,} rows, all trained on by the active model, "
+            f"{report['eval']['fixed_rows']:,} of them its fixed comparison set) plus "
+            f"{args.feedback:,} feedback items ({fb['added']} new texts, "
+            f"{fb['overrides']} overrides, "
             f"{fb['confirmations']} confirmations, {fb['held_out']} held out for the "
             f"comparison): {report['train_rows']:,} training rows after duplicates collapse.",
             "",

@@ -1,4 +1,5 @@
-"""Speed and size of the default backend; prints a markdown section for docs/benchmarks.md.
+"""Speed and size of the char n-gram ridge (``sklearn`` backend, auto's ``ridge-char``
+candidate): one plain fit, no cross-validation; prints a section for docs/benchmarks.md.
 
     .venv/bin/python benchmarks/bench_ml.py --write docs/benchmarks.md   # full run (~10 min)
     .venv/bin/python benchmarks/bench_ml.py --quick           # skips the 200k/500k fits
@@ -120,6 +121,11 @@ def measure(data: str, sizes: list[int]) -> str:
             if max(load_at_start, load_at_end) > (os.cpu_count() or 1)
             else "."
         ),
+        "",
+        "The char n-gram ridge (`--backend sklearn`, `auto`'s `ridge-char` candidate), one "
+        "plain fit without cross-validation: what serving costs and what one fit costs. "
+        "`tagloop train` fits k + 1 times (see Growth with size below; quality figures are "
+        "cross-validated in model.md).",
         "",
         "| measure | result | bar |",
         "|---|---|---|",

@@ -44,10 +44,12 @@ def sms_dataset(sms_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def trained(sms_dataset):  # type: ignore[no-untyped-def]
-    """The default model trained once on the shared data (a TrainResult)."""
+    """The char n-gram ridge (``sklearn`` backend) trained once on the shared data (a
+    TrainResult); the API tests check its parameters. ``auto`` is tested in tests/ml and by
+    the retraining tests (tests/jobs)."""
     from tagloop.ml.train import train_model
 
-    return train_model(sms_dataset, seed=0)
+    return train_model(sms_dataset, backend="sklearn", seed=0)
 
 
 POSTGRES_URL = os.environ.get("TAGLOOP_TEST_POSTGRES_URL", "")

@@ -39,14 +39,35 @@ def run(env: dict[str, str], *args: str, input: str | None = None):  # type: ign
 def test_train_json_describes_the_version(home: dict[str, str]) -> None:
     result = run(home, "models", "show", "1")
     version = json.loads(result.output)
-    assert version["backend"] == "sklearn"
+    assert version["backend"] == "auto"
     assert version["labels"] == ["ham", "spam"]
     assert version["data"]["rows"] == 4456
     assert len(version["data"]["sha256"]) == 64
-    assert version["eval_split"]["test_rows"] + version["eval_split"]["train_rows"] == 4456
+    # Every row trained on, every row scored once by a fold model that did not see it.
+    split = version["eval_split"]
+    assert split["method"] == "cross-validation" and split["folds"] == 5
+    assert split["train_rows"] == version["metrics"]["n"] == 4456
     assert version["metrics"]["accuracy"] > 0.97
+    cv = version["metrics"]["cv"]
+    assert cv["folds"] == 5 and sum(cv["fold_rows"]) == 4456
+    assert 0 < cv["sd"]["accuracy"] < 0.02 and cv["mean"]["mcc"] > 0.9
+    board = version["metrics"]["selection"]["leaderboard"]
+    assert {e["candidate"] for e in board} == {
+        "cnb-word",
+        "svm-word",
+        "ridge-char",
+        "svm-word+char",
+    }
+    assert sum(1 for e in board if e.get("selected")) == 1
     assert version["artifact"]["sha256"] and version["library_versions"]["scikit-learn"]
     assert version["active"] is False
+
+
+def test_models_show_prints_the_leaderboard(home: dict[str, str]) -> None:
+    lines = run(home, "models", "show", "1", "--leaderboard").output.splitlines()
+    assert lines[0].startswith("candidates, by pooled out-of-fold macro_f1")
+    selected = [line for line in lines if line.endswith("<- selected")]
+    assert len(selected) == 1 and len(lines) == 6
 
 
 def test_the_first_version_is_activated_and_says_why(home: dict[str, str]) -> None:
@@ -61,7 +82,8 @@ def test_train_shows_progress_and_reads_tagloop_data(tmp_path: Path, sms_path: P
     result = run({**env, "TAGLOOP_DATA": str(small)}, "train")
     assert result.exit_code == 0, result.output
     assert "100%" in result.output  # the progress bar, finished
-    assert "version 1: sklearn on 300 rows" in result.output and "(active)" in result.output
+    assert "fitted on all 300 rows" in result.output and "(active)" in result.output
+    assert "<- selected" in result.output  # the leaderboard
     shown = json.loads(run(env, "models", "show", "1").output)
     assert shown["data"]["source"] == str(small.resolve()) and shown["data"]["rows"] == 300
 
@@ -141,11 +163,29 @@ def test_activate_rollback_delete(home: dict[str, str]) -> None:
         (["train", "--dataset", "nope"], "nope"),
         (["train", "--backend", "nope", "--data", "{data}"], "unknown backend 'nope'"),
         (["train", "--param", "novalue", "--data", "{data}"], "expected KEY=VALUE"),
-        (["train", "--param", "alhpa=2", "--data", "{data}"], "has no parameter 'alhpa'"),
-        (["train", "--param", "alpha=abc", "--data", "{data}"], "'alpha' must be a number"),
-        (["train", "--param", "seed=3", "--data", "{data}"], "set the seed with --seed"),
-        (["train", "--param", "ngram_range=[5,2]", "--data", "{data}"], "ngram_range must be"),
-        (["train", "--test-size", "1.5", "--data", "{data}"], "--test-size"),
+        (
+            ["train", "--backend", "sklearn", "--param", "alhpa=2", "--data", "{data}"],
+            "has no parameter 'alhpa'",
+        ),
+        (
+            ["train", "--backend", "sklearn", "--param", "alpha=abc", "--data", "{data}"],
+            "'alpha' must be a number",
+        ),
+        (
+            ["train", "--backend", "sklearn", "--param", "seed=3", "--data", "{data}"],
+            "set the seed with --seed",
+        ),
+        (
+            ["train", "--backend", "sklearn", "--param", "ngram_range=[5,2]", "--data", "{data}"],
+            "ngram_range must be",
+        ),
+        (["train", "--folds", "1", "--data", "{data}"], "--folds"),
+        (["train", "--cost", "legit=2", "--data", "{data}"], "'legit' that the data does not have"),
+        (["train", "--cost", "ham=-1", "--data", "{data}"], "positive WEIGHT"),
+        (["train", "--cost", "ham", "--data", "{data}"], "LABEL=WEIGHT"),
+        (["train", "--backend", "sklearn", "--budget", "5", "--data", "{data}"], "auto only"),
+        (["train", "--param", 'candidates=["x"]', "--data", "{data}"], "unknown candidate"),
+        (["models", "show", "99", "--leaderboard"], "model version 99 does not exist"),
         (["predict", "--version", "99", "hi"], "model version 99 does not exist"),
         (["evaluate", "1"], "Missing option '--data'"),
         (["nonsense"], "No such command 'nonsense'"),
@@ -177,3 +217,76 @@ def test_predict_without_active_model(tmp_path: Path) -> None:
     env = {"TAGLOOP_HOME": str(tmp_path), "TAGLOOP_DATABASE_URL": ""}
     result = run(env, "predict", "hello")
     assert result.exit_code == 1 and "no active model" in result.output
+
+
+def test_predict_reads_jsonl_csv_and_tsv_texts_with_newlines(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    spam_lines = "WINNER!!\nYou have won a £1000 cash prize.\nCall 09061701461 to claim now"
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(
+        json.dumps({"id": 7, "text": spam_lines, "label": "spam"})
+        + "\n\n"
+        + json.dumps({"id": 8, "text": HAM})
+        + "\n"
+    )
+    out = [
+        json.loads(line) for line in run(home, "predict", "--file", str(jsonl)).output.splitlines()
+    ]
+    assert [o["text"] for o in out] == [spam_lines, HAM]
+    assert [o["label"] for o in out] == ["spam", "ham"]
+    assert out[0]["fields"] == {"id": 7, "label": "spam"} and out[1]["fields"] == {"id": 8}
+
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text(f'ref,body\nA1,"{spam_lines}"\nB2,{HAM}\n')
+    result = run(home, "predict", "--file", str(csv_file), "--text-column", "body")
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [(o["text"], o["label"], o["fields"]) for o in out] == [
+        (spam_lines, "spam", {"ref": "A1"}),
+        (HAM, "ham", {"ref": "B2"}),
+    ]
+    # The same rows as TSV on stdin, told by --format.
+    tsv = f'ref\ttext\nA1\t"{spam_lines}"\nB2\t{HAM}\n'
+    out = [
+        json.loads(x)
+        for x in run(home, "predict", "--format", "tsv", input=tsv).output.splitlines()
+    ]
+    assert [o["fields"]["ref"] for o in out] == ["A1", "B2"] and out[0]["text"] == spam_lines
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "args", "message"),
+    [
+        ("bad.jsonl", '{"text": "fine"}\n{"text": \n', [], "bad.jsonl:2: not valid JSON"),
+        ("bad.jsonl", '{"text": "fine"}\n{"body": "x"}\n', [], "bad.jsonl:2: no 'text' field"),
+        ("bad.jsonl", '["a list"]\n', [], "bad.jsonl:1: expected a JSON object"),
+        ("bad.csv", "id,body\n1,hello\n", [], "bad.csv:1: no column 'text'"),
+        ("bad.csv", 'text,id\nhi,1\n"two\nlines",2,extra\n', [], "bad.csv:3: 3 fields"),
+        ("bad.csv", "text,id\n   ,1\n", [], "bad.csv:2: 'text' must be a non-blank"),
+    ],
+)
+def test_predict_names_the_file_and_line_of_a_bad_row(
+    home: dict[str, str], tmp_path: Path, name: str, content: str, args: list[str], message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = run(home, "predict", "--file", str(path), *args)
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_ensure_model_keeps_its_costs_in_the_project_and_checks_them(tmp_path: Path) -> None:
+    env = {"TAGLOOP_HOME": str(tmp_path / "home"), "TAGLOOP_DATABASE_URL": ""}
+    data = tmp_path / "small.csv"
+    rows = [f"win a cash prize now {i},spam" for i in range(20)]
+    rows += [f"see you at lunch on day {i},legit" for i in range(20)]
+    data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    wrong = run(env, "ensure-model", "--data", str(data), "--cost", "ham=2")
+    assert wrong.exit_code == 1 and "'ham' that the data does not have" in wrong.output
+    assert "no active model" in run(env, "predict", "hello").output  # nothing was trained
+    made = run(env, "ensure-model", "--data", str(data), "--cost", "legit=2")
+    assert made.exit_code == 0, made.output
+    shown = json.loads(run(env, "models", "show", "1").output)
+    assert shown["params"]["class_weight"] == {"legit": 2.0}
+    again = run(env, "train", "--data", str(data), "--backend", "linear", "--json")
+    assert json.loads(again.output)["params"]["class_weight"] == {"legit": 2.0}  # the project's

@@ -66,7 +66,9 @@ def test_projects_are_listed_with_the_default_one(client, active_version) -> Non
         "auto_promote_margin",
         "retention_days",
         "anonymous_classify",
+        "costs",
     }
+    assert default["settings"]["costs"] == {}  # the library default names no label
 
 
 def test_creating_a_project_needs_the_admin_token_and_a_good_unique_name(
@@ -144,6 +146,24 @@ def test_a_bad_upload_is_refused_with_the_line_and_queues_nothing(
     assert client.get("/api/v1/projects/tickets/jobs").get_json()["items"] == []
     missing = train_upload(client, admin_headers, label_column="nope")
     assert missing.status_code == 422 and "nope" in error_of(missing)["message"]
+
+
+def test_project_costs_are_validated_and_must_name_labels_of_the_upload(
+    client, admin_headers
+) -> None:  # type: ignore[no-untyped-def]
+    assert create(client, admin_headers).status_code == 201
+    bad = client.patch(
+        "/api/v1/projects/tickets", json={"settings": {"costs": {"bug": 0}}}, headers=admin_headers
+    )
+    assert bad.status_code == 422
+    patched = client.patch(
+        "/api/v1/projects/tickets", json={"settings": {"costs": {"ham": 2}}}, headers=admin_headers
+    )
+    assert patched.status_code == 200 and patched.get_json()["settings"]["costs"] == {"ham": 2}
+    refused = train_upload(client, admin_headers)
+    assert refused.status_code == 422
+    assert "'ham' that the data does not have" in error_of(refused)["message"]
+    assert client.get("/api/v1/projects/tickets/jobs").get_json()["items"] == []
 
 
 def test_a_project_can_be_changed_and_deleted_but_not_the_default(client, admin_headers) -> None:  # type: ignore[no-untyped-def]

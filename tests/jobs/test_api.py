@@ -161,7 +161,8 @@ def test_compare_a_version_with_itself(client, active_version) -> None:  # type:
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["a"]["id"] == body["b"]["id"] == active_version and body["a"]["active"]
-    assert body["eval_rows"] == body["a"]["eval_split"]["test_rows"]
+    # The fixed comparison set, scored by the same refit twice (both trained on it).
+    assert body["eval_rows"] == body["a"]["eval_split"]["comparison_set"]["rows"]
     assert body["changed"] == [] and body["stored"] is False
     assert body["metrics"]["accuracy"]["delta"] == 0
     assert body["confusion_matrices"]["a"] == body["confusion_matrices"]["b"]

@@ -45,8 +45,10 @@ def test_retrain_queues_lists_and_cancels(home: Path) -> None:
 
 
 def test_retrain_wait_runs_here_and_leaves_the_model_active(home: Path) -> None:
-    job = json.loads(run(home, "retrain", "--wait", "--json", "--param", "alpha=0.5"))
+    job = json.loads(run(home, "retrain", "--wait", "--json", "--param", "budget=30"))
     assert job["status"] == "succeeded" and job["candidate_id"] == 2
+    # An auto version retrains as auto, its parameters (costs, budget) kept or changed.
+    assert job["result"]["data"]["parent_id"] == 1
     assert job["result"]["promotion"]["promoted"] is False
     models = run(home, "models", "list")
     assert models.splitlines()[-1].startswith("* ")  # version 1, the oldest, is still active

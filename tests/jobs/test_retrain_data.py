@@ -108,13 +108,15 @@ def test_hashed_texts_are_reported_and_only_relabel_known_texts() -> None:
     assert "cannot be trained on" in hashed["note"]
 
 
-def test_evaluation_rows_are_never_trained_on() -> None:
+def test_the_comparison_set_is_trained_on_but_never_relabelled() -> None:
     evaluation = Rows(["Held out TEXT", "also held"], ["ham", "spam"])
     base = Rows(["held  out text", "train me"], ["ham", "ham"])  # same text after folding
-    feedback = [fb(1, "also held", "ham"), fb(2, trained_text("fresh"), "spam")]
+    feedback = [fb(1, "held out text", "spam"), fb(2, trained_text("fresh"), "spam")]
     data = build(base, feedback, evaluation)
-    assert "held  out text" not in data.train.texts and "also held" not in data.train.texts
-    assert data.report["base"]["eval_rows_dropped"] == 1
+    # The active model learnt from it, so the candidate does too (the comparison refits
+    # both without it); feedback cannot move the fixed set.
+    assert as_dict(data.train)["held  out text"] == "ham"
+    assert data.report["base"]["comparison_set_rows"] == 1
     assert data.report["feedback"]["on_eval_set"] == 1
     assert data.evaluation == evaluation  # the fixed set is not relabelled by feedback
 
@@ -154,7 +156,9 @@ def test_snapshots_are_content_addressed_and_checked(tmp_path) -> None:
         read_snapshot(tmp_path, record)
 
 
-def test_a_split_snapshot_keeps_the_evaluation_rows_apart(tmp_path) -> None:
+def test_a_split_snapshot_keeps_every_row_and_the_comparison_set(tmp_path) -> None:
     split = snapshot_split(tmp_path, ["a", "b", "c"], ["ham", "spam", "ham"], [1])
     assert read_snapshot(tmp_path, split) == Rows(["b"], ["spam"])
-    assert read_snapshot(tmp_path, split["train_data"]) == Rows(["a", "c"], ["ham", "ham"])
+    assert read_snapshot(tmp_path, split["train_data"]) == Rows(
+        ["a", "b", "c"], ["ham", "spam", "ham"]
+    )

@@ -46,7 +46,9 @@ def test_retraining_learns_the_feedback_and_does_not_activate(  # type: ignore[n
 
     parent = ctx.registry.get(small_version)
     assert candidate.eval_split["path"] == parent.eval_split["path"]  # the fixed set
-    assert candidate.metrics["n"] == parent.eval_split["test_rows"]
+    # Cross-validated on every row it was then fitted on.
+    assert candidate.metrics["n"] == candidate.data_rows
+    assert candidate.metrics["cv"]["folds"] == candidate.eval_split["folds"] == 5
     report = candidate.report
     assert report["feedback"]["added"] == len(trained)
     assert report["feedback"]["held_out"] == len(held_out)
@@ -55,6 +57,8 @@ def test_retraining_learns_the_feedback_and_does_not_activate(  # type: ignore[n
     comparison = candidate.comparison
     assert comparison["a_id"] == small_version and comparison["b_id"] == candidate.id
     assert comparison["rows"]["feedback"] == len(held_out)
+    # Both versions trained on the fixed set, so refits without it score that slice.
+    assert comparison["rows"]["fixed"] == parent.eval_split["comparison_set"]["rows"]
     # The held-out corrections, never trained on, are among the messages b now gets right.
     missed_before = {t for t in held_out if before.predict_proba([t])[0, 1] < 0.5}
     now_right = {c["text"] for c in comparison["changed"] if c["b"] == c["label"] == "spam"}

@@ -275,7 +275,8 @@ def test_served_through_the_api(onehot, registry, settings):
 
 
 def test_tagloop_train_backend_flair_registers_a_version(sms, tmp_path):
-    """The command line path: data file → train_model → held-out metrics → registry."""
+    """The command line path: data file → train_model → cross-validated metrics (a backend
+    without ``fit_cv`` is fitted once per fold, then on all rows) → registry."""
     import json
 
     from click.testing import CliRunner
@@ -288,14 +289,15 @@ def test_tagloop_train_backend_flair_registers_a_version(sms, tmp_path):
         "".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in zip(texts, labels))
     )
     env = {"TAGLOOP_HOME": str(tmp_path / "home"), "TAGLOOP_DATABASE_URL": ""}
-    args = ["train", "--backend", "flair", "--data", str(data), "--json"]
+    args = ["train", "--backend", "flair", "--data", str(data), "--json", "--folds", "2"]
     tiny = ["--param", "epochs=1", "--param", "hidden_size=16", "--param", "embedding_size=16"]
     result = CliRunner(env=env).invoke(main, [*args, *tiny])
     assert result.exit_code == 0, result.output
     version = json.loads(result.output)
     assert version["backend"] == "flair" and version["active"] is True
     assert version["params"]["epochs"] == 1 and version["params"]["embeddings"] == "onehot"
-    assert version["data"]["rows"] == 300 and version["eval_split"]["test_rows"] == 60
+    assert version["data"]["rows"] == 300 and version["eval_split"]["folds"] == 2
+    assert version["metrics"]["n"] == 300 and version["metrics"]["cv"]["folds"] == 2
     assert 0.0 <= version["metrics"]["accuracy"] <= 1.0
     assert {"torch", "flair"} <= set(version["library_versions"])
 

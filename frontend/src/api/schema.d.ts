@@ -3015,6 +3015,10 @@ export interface components {
             /** @enum {string} */
             auto_promote_metric?: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
             auto_retrain_after?: number;
+            /** @description Label -> weight of an error on it, for every training of the project (checked against the data's labels when a model is trained). */
+            costs?: {
+                [key: string]: number;
+            };
             retention_days?: number;
         };
         ProjectSettingsOut: {
@@ -3023,6 +3027,10 @@ export interface components {
             /** @enum {string} */
             auto_promote_metric: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
             auto_retrain_after: number;
+            /** @description Label -> weight of an error on it, for every training of the project (checked against the data's labels when a model is trained). */
+            costs: {
+                [key: string]: number;
+            };
             retention_days: number;
         };
         ReasonIn: {

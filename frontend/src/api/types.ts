@@ -117,6 +117,33 @@ export type Reliability = {
   count: number[]
 }
 
+/** Grouped k-fold cross-validation: the folds' mean and standard deviation of each figure. */
+export type CrossValidation = {
+  folds: number
+  mean: Record<string, number | null>
+  sd: Record<string, number | null>
+}
+
+/** One candidate of the auto backend's model selection. */
+export type LeaderboardEntry = {
+  candidate: string
+  backend: string
+  status: 'scored' | 'skipped' | 'unavailable'
+  reason?: string
+  seconds?: number
+  accuracy?: number
+  macro_f1?: number
+  mcc?: number
+  selected?: boolean
+}
+
+export type Selection = {
+  metric: string
+  budget: number
+  winner: { candidate: string; backend: string }
+  leaderboard: LeaderboardEntry[]
+}
+
 export type ModelMetrics = {
   n: number
   accuracy: number
@@ -128,6 +155,8 @@ export type ModelMetrics = {
   per_class: Record<string, ClassMetrics>
   confusion_matrix: ConfusionMatrix
   reliability: Reliability
+  cv?: CrossValidation
+  selection?: Selection
 }
 
 export type Model = Refine<
@@ -135,7 +164,14 @@ export type Model = Refine<
   {
     // The document says `object` for each of these.
     data: { source: string; sha256: string; rows: number }
-    eval_split: { method: string; test_size: number; seed: number; train_rows: number; test_rows: number }
+    eval_split: {
+      method: string
+      test_size?: number
+      folds?: number
+      seed: number
+      train_rows: number
+      test_rows: number
+    }
     metrics: ModelMetrics
     library_versions: Record<string, string>
     artifact: { path: string; sha256: string; bytes: number }

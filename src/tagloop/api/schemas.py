@@ -273,6 +273,14 @@ class ProjectSettingsIn(Schema):
     auto_promote_margin = fields.Float(validate=validators.Range(min=0, max=1))
     retention_days = fields.Integer(validate=validators.Range(min=0, max=MAX_INT32))
     anonymous_classify = fields.Boolean()
+    costs = fields.Dict(
+        keys=fields.String(validate=validators.Length(min=1, max=200)),
+        values=fields.Float(validate=validators.Range(min=0, min_inclusive=False)),
+        metadata={
+            "description": "Label -> weight of an error on it, for every training of the "
+            "project (checked against the data's labels when a model is trained)."
+        },
+    )
 
 
 class ProjectSettingsOut(ProjectSettingsIn):

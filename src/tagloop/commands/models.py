@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tagloop.cli import App, emit, pass_app, project_option
+from tagloop.cli import App, emit, fail, pass_app, project_option
 
 
 @click.group()
@@ -45,12 +45,24 @@ def list_(app: App, as_json: bool) -> None:
 @models.command()
 @project_option
 @click.argument("version", type=int)
+@click.option(
+    "--leaderboard", is_flag=True, help="Print the model selection's leaderboard as a table."
+)
 @pass_app
-def show(app: App, version: int) -> None:
-    """Everything recorded about VERSION, as JSON."""
+def show(app: App, version: int, leaderboard: bool) -> None:
+    """Everything recorded about VERSION, as JSON (or its leaderboard, as a table)."""
+    from tagloop.ml.backends.auto import leaderboard_lines
     from tagloop.service.models import get_version
 
-    click.echo(_pretty(get_version(app.core, app.project, version)))
+    described = get_version(app.core, app.project, version)
+    if not leaderboard:
+        click.echo(_pretty(described))
+        return
+    selection = (described.get("metrics") or {}).get("selection")
+    if selection is None:
+        fail(f"version {version} was trained with --backend {described['backend']}: no leaderboard")
+    else:
+        click.echo("\n".join(leaderboard_lines(selection)))
 
 
 @models.command()
@@ -127,6 +139,12 @@ def backends() -> None:
             click.echo(f"{name}  (unavailable: {exc})")
             continue
         click.echo(name)
+        candidates = getattr(backend, "candidate_names", None)
+        if candidates is not None:
+            click.echo(
+                f"  candidates: {', '.join(candidates())} "
+                "(add hybrid with --param 'candidates=[...]' when installed)"
+            )
         for param, kind, default in describe_params(backend):
             click.echo(f"  {param:<20} {kind:<36} default {_default(default)}")
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from tagloop.cli import App, emit, pass_app, project_option, read_lines
+from tagloop.cli import App, emit, fail, pass_app, project_option, read_lines
 
 CHUNK = 1000
 
@@ -18,8 +20,16 @@ CHUNK = 1000
     "--file",
     "file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="One text per line.",
+    help="Texts to classify: one per line, or JSON Lines / CSV / TSV (by extension or --format).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["lines", "jsonl", "csv", "tsv"]),
+    help="Input format of --file or stdin (default: from the extension, else lines). "
+    "The other fields of a JSONL/CSV/TSV row are written back under 'fields'.",
+)
+@click.option("--text-column", default="text", show_default=True, help="JSONL/CSV/TSV text field.")
 @click.option(
     "--version", "version", type=int, help="A registered version (default: the active one)."
 )
@@ -35,12 +45,15 @@ def predict(
     app: App,
     texts: tuple[str, ...],
     file: Path | None,
+    fmt: str | None,
+    text_column: str,
     version: int | None,
     explain: bool,
     store: bool,
 ) -> None:
-    """Classify TEXTS (or the lines of --file, or of stdin) and print JSON Lines:
+    """Classify TEXTS (or the texts of --file, or of stdin) and print JSON Lines:
     label, the probability of every class, and optionally the explanation."""
+    from tagloop.ml.inputs import InputError, InputText, input_format, read_inputs
     from tagloop.service.models import served_version
     from tagloop.service.predictions import classify
 
@@ -48,15 +61,21 @@ def predict(
         raise click.UsageError("give texts as arguments or --file, not both")
     project = app.project
     served = served_version(app.core, project, version)
-    batch: list[str] = []
+    batch: list[InputText] = []
 
     def flush() -> None:
         result = classify(
-            app.core, project, batch, source="cli", explain=explain, store=store, served=served
+            app.core,
+            project,
+            [item.text for item in batch],
+            source="cli",
+            explain=explain,
+            store=store,
+            served=served,
         )
-        for text, p in zip(batch, result.predictions, strict=True):
-            out = {
-                "text": text,
+        for item, p in zip(batch, result.predictions, strict=True):
+            out: dict[str, object] = {
+                "text": item.text,
                 "label": p["label"],
                 "probabilities": p["probabilities"],
                 "model_version": p["model_version"],
@@ -65,13 +84,30 @@ def predict(
                 out["id"] = p["id"]
             if explain:
                 out["explanation"] = p["explanation"]
+            if structured:
+                out["fields"] = item.fields
             emit(out)
         batch.clear()
 
-    for text in read_lines(texts, file):
-        batch.append(text)
-        if len(batch) >= CHUNK:
-            flush()
+    name = str(file) if file else "<stdin>"
+    structured = not texts and input_format(name, fmt) != "lines"
+    if texts:
+        items: Iterator[InputText] = (InputText(t) for t in texts)
+    elif not structured:
+        items = (InputText(t) for t in read_lines(texts, file))
+    else:
+        stream = file.open("rb") if file else sys.stdin.buffer
+        items = read_inputs(stream, name, input_format(name, fmt), text_column)
+    try:
+        for item in items:
+            batch.append(item)
+            if len(batch) >= CHUNK:
+                flush()
+    except InputError as exc:
+        fail(str(exc))
+    finally:
+        if structured and file:
+            stream.close()
     if batch:
         flush()
 

@@ -54,7 +54,7 @@ def list_(app: App, as_json: bool) -> None:
     help="A labelled data file: the first version is trained on it and activated.",
 )
 @data_options
-@click.option("--backend", default="sklearn", show_default=True, help="See 'tagloop backends'.")
+@click.option("--backend", default="auto", show_default=True, help="See 'tagloop backends'.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A backend parameter.")
 @click.option("--json", "as_json", is_flag=True, help="Print the project as JSON.")
 @pass_app

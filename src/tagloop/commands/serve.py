@@ -111,22 +111,38 @@ def serve(app: App, host: str | None, port: int | None, workers: int | None, thr
     type=click.Path(dir_okay=False),
     help="Data to train on (default: $TAGLOOP_DATA, else the sms-spam download).",
 )
+@click.option(
+    "--cost",
+    "costs",
+    multiple=True,
+    metavar="LABEL=WEIGHT",
+    help="Set the project's costs (kept in its settings for every later training) before "
+    "training; LABEL must be one of the data's labels.",
+)
 @pass_app
-def ensure_model(app: App, data: str | None) -> None:
+def ensure_model(app: App, data: str | None, costs: tuple[str, ...]) -> None:
     """Make sure the project (by default the default one) has an active model: train and
     activate one if it has none."""
     from tagloop.commands.train import load_data, progress_bar
-    from tagloop.service.training import train
+    from tagloop.ml.train import parse_costs
+    from tagloop.service.training import set_costs, train
 
     active = app.registry.active_id()
     if active is not None:
         click.echo(f"{app.project.slug}: version {active} is active")
         return
+    try:
+        weights = parse_costs(costs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cost") from exc
     dataset = load_data(app, None, data)
+    project = app.project
+    if weights:
+        project = set_costs(app.core, project, weights, dataset)
     with progress_bar(True) as report:
         trained = train(
             app.core,
-            app.project,
+            project,
             dataset,
             actor="ensure-model",
             activate=True,
@@ -135,7 +151,7 @@ def ensure_model(app: App, data: str | None) -> None:
         )
     click.echo(
         f"{app.project.slug}: trained and activated version {trained.version.id} "
-        f"(accuracy {trained.result.metrics['accuracy']:.4f})"
+        f"(cross-validated accuracy {trained.result.metrics['accuracy']:.4f})"
     )
 
 

@@ -86,7 +86,12 @@ def load_data(app: App, dataset: str | None, data: str | None, **options: Any) -
     "--data", type=click.Path(dir_okay=False), help="A local data file (default: $TAGLOOP_DATA)."
 )
 @data_options
-@click.option("--backend", default="sklearn", show_default=True, help="See 'tagloop backends'.")
+@click.option(
+    "--backend",
+    default="auto",
+    show_default=True,
+    help="See 'tagloop backends'; auto picks the best candidate by cross-validation.",
+)
 @click.option(
     "--param",
     "params",
@@ -101,13 +106,26 @@ def load_data(app: App, dataset: str | None, data: str | None, **options: Any) -
     type=click.IntRange(2),
     help="Refuse a label column with more distinct values (a wrong column, usually).",
 )
-@click.option("--seed", default=0, show_default=True, help="Random seed (split and model).")
+@click.option("--seed", default=0, show_default=True, help="Random seed (folds and model).")
 @click.option(
-    "--test-size",
-    default=0.2,
+    "--folds",
+    default=5,
     show_default=True,
-    type=click.FloatRange(0.0, 0.9, min_open=True, max_open=True),
-    help="Held-out evaluation share.",
+    type=click.IntRange(2, 20),
+    help="Cross-validation folds (duplicate texts kept in one fold).",
+)
+@click.option(
+    "--cost",
+    "costs",
+    multiple=True,
+    metavar="LABEL=WEIGHT",
+    help="An error on a LABEL message costs WEIGHT times as much (repeatable); "
+    "LABEL must be one of the data's labels.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(0.0, min_open=True),
+    help="Seconds the auto backend may spend scoring candidates [default: 90].",
 )
 @click.option(
     "--activate",
@@ -128,18 +146,33 @@ def train(
     params: tuple[str, ...],
     max_classes: int,
     seed: int,
-    test_size: float,
+    folds: int,
+    costs: tuple[str, ...],
+    budget: float | None,
     activate: bool,
     description: str,
     as_json: bool,
 ) -> None:
-    """Train a model, evaluate it on a held-out split and register it as a new version of
-    the project (the project's first version becomes active)."""
+    """Train a model on all rows, its quality estimated by cross-validation, and register
+    it as a new version of the project (the project's first version becomes active). The
+    auto backend scores its candidates the same way and keeps the best (the leaderboard is
+    printed and stored with the version)."""
+    from tagloop.ml.backends.auto import leaderboard_lines
     from tagloop.ml.registry import describe
+    from tagloop.ml.train import parse_costs
     from tagloop.service.training import train as run
 
     if dataset and data:
         raise click.UsageError("give either --dataset or --data, not both")
+    backend_params = parse_params(params)
+    if budget is not None:
+        if backend != "auto":
+            raise click.UsageError("--budget applies to --backend auto only")
+        backend_params["budget"] = budget
+    try:
+        cost = parse_costs(costs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cost") from exc
     loaded = load_data(
         app,
         dataset,
@@ -156,9 +189,10 @@ def train(
             loaded,
             actor="cli",
             backend=backend,
-            params=parse_params(params),
+            params=backend_params,
             seed=seed,
-            test_size=test_size,
+            folds=folds,
+            costs=cost or None,
             activate=activate,
             description=description,
             progress=report,
@@ -168,12 +202,20 @@ def train(
         emit(describe(row, active_id=app.registry.active_id()))
         return
     m = result.metrics
+    mean, sd = m["cv"]["mean"], m["cv"]["sd"]
+
+    def figure(name: str) -> str:
+        spread = "" if sd[name] is None else f" ± {sd[name]:.4f}"
+        return f"{mean[name]:.4f}{spread}"
+
+    if "selection" in m:
+        click.echo("\n".join(leaderboard_lines(m["selection"])))
+    chosen = m["selection"]["winner"]["candidate"] if "selection" in m else backend
     click.echo(
-        f"{app.project.slug} version {row.id}: {backend} on {loaded.rows:,} rows in "
-        f"{result.train_seconds:.1f}s — accuracy {m['accuracy']:.4f}, macro-F1 "
-        f"{m['macro_f1']:.4f}, MCC {m['mcc']:.4f}, ECE {m['ece']:.4f} on "
-        f"{result.eval_split['test_rows']:,} held-out rows"
-        + (" (active)" if trained.activated else "")
+        f"{app.project.slug} version {row.id}: {chosen} fitted on all {loaded.rows:,} rows "
+        f"in {result.train_seconds:.1f}s — {m['cv']['folds']}-fold cross-validation "
+        f"(mean ± sd): accuracy {figure('accuracy')}, macro-F1 {figure('macro_f1')}, "
+        f"MCC {figure('mcc')}, ECE {figure('ece')}" + (" (active)" if trained.activated else "")
     )
 
 

@@ -1,10 +1,14 @@
-"""A fair comparison of two model versions: both scored on rows neither was trained on.
+"""A fair comparison of two model versions: every row scored by models that never saw it.
 
-The rows are the fixed evaluation sets recorded in the registry (a retrained candidate
+The rows are the fixed comparison sets recorded in the registry (a retrained candidate
 inherits its parent's, so along one line of versions it is one set) plus the feedback
-hold-out (see ``ml/retrain.py``), minus any text either model was trained on. Every metric
-is reported side by side with ``delta = b - a``, on all rows and on each slice, with both
-confusion matrices and the messages whose predicted label differs between the two.
+hold-out (see ``ml/retrain.py``). Registered models are fitted on all their rows, the
+comparison set included, so that slice is scored by *comparison refits*: each version's
+recipe (backend and parameters; for ``auto``, the candidate it selected) fitted again on its
+own training rows minus the comparison set. The feedback hold-out, which neither model
+trained on, is scored by the models themselves. Any text either scorer trained on is left
+out. Every metric is reported side by side with ``delta = b - a``, on all rows and on each
+slice, with both confusion matrices and the messages whose predicted label differs.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tagloop.ml.backends import get_backend
 from tagloop.ml.backends.base import Backend
 from tagloop.ml.metrics import compute_metrics
 from tagloop.ml.registry import Registry
@@ -36,17 +41,53 @@ CHANGED_LIMIT = 200
 
 @dataclass
 class Side:
-    """One model in a comparison: the model, what it trained on, its evaluation set."""
+    """One model in a comparison: the model, what it trained on, its evaluation set, and
+    the model (with its training rows) that scores the fixed set; by default the model."""
 
     version: int | None
     model: Backend
     train: Rows
     evaluation: Rows
+    fixed_model: Backend | None = None
+    fixed_train: Rows | None = None
+
+    @property
+    def fixed_scorer(self) -> tuple[Backend, Rows]:
+        if self.fixed_model is None or self.fixed_train is None:
+            return self.model, self.train
+        return self.fixed_model, self.fixed_train
+
+
+def recipe(model: Backend) -> tuple[str, dict[str, Any]]:
+    """The backend name and parameters that fit ``model`` again (an ``auto`` model's winner)."""
+    selection = getattr(model, "selection_", None)
+    if selection is not None:
+        winner = selection["winner"]
+        return str(winner["backend"]), dict(winner["params"])
+    return model.name, model.get_params()
+
+
+def with_refit(side: Side) -> Side:
+    """``side`` with a comparison refit: its recipe fitted on its rows minus the fixed set.
+
+    A version that never trained on its fixed set (registered before models were fitted on
+    all rows) needs none.
+    """
+    held = {normalise_text(t) for t in side.evaluation.texts}
+    keep = [i for i, t in enumerate(side.train.texts) if normalise_text(t) not in held]
+    if len(keep) == len(side.train.texts):
+        return side
+    rows = Rows([side.train.texts[i] for i in keep], [side.train.labels[i] for i in keep])
+    name, params = recipe(side.model)
+    factory: Any = get_backend(name)
+    refit: Backend = factory(**params)
+    refit.fit(rows.texts, rows.labels)
+    return Side(side.version, side.model, side.train, side.evaluation, refit, rows)
 
 
 def side_from_registry(registry: Registry, row: ModelVersion) -> Side:
     train, evaluation, _ = training_base(registry.home, row)
-    return Side(row.id, registry.load(row), train, evaluation)
+    return with_refit(Side(row.id, registry.load(row), train, evaluation))
 
 
 def feedback_holdout(feedback: list[FeedbackItem]) -> Rows:
@@ -67,6 +108,7 @@ def evaluation_rows(a: Side, b: Side, feedback: Rows) -> tuple[Rows, list[str]]:
     earlier set is not counted twice.
     """
     trained = {normalise_text(t) for side in (a, b) for t in side.train.texts}
+    trained_fixed = {normalise_text(t) for side in (a, b) for t in side.fixed_scorer[1].texts}
     labels = set(a.model.classes_) & set(b.model.classes_)
     sets = [("fixed", a.evaluation)]
     if b.evaluation != a.evaluation:
@@ -80,7 +122,8 @@ def evaluation_rows(a: Side, b: Side, feedback: Rows) -> tuple[Rows, list[str]]:
         before = frozenset(taken)
         for text, label in zip(rows.texts, rows.labels, strict=True):
             key = normalise_text(text)
-            if key in trained or key in before or label not in labels:
+            seen = trained_fixed if source == "fixed" else trained
+            if key in seen or key in before or label not in labels:
                 continue
             taken.add(key)
             texts.append(text)
@@ -120,13 +163,24 @@ def _score(model: Backend, rows: Rows, proba: np.ndarray) -> dict[str, Any]:
         return compute_metrics(rows.labels, proba, list(model.classes_))
 
 
+def _proba(side: Side, rows: Rows, sources: list[str]) -> np.ndarray:
+    """Each row's probabilities from the model of its slice (the refit for the fixed set)."""
+    proba = np.zeros((len(rows.texts), len(side.model.classes_)))
+    for source, model in (("fixed", side.fixed_scorer[0]), ("feedback", side.model)):
+        idx = [i for i, s in enumerate(sources) if s == source]
+        if idx:
+            if list(model.classes_) != list(side.model.classes_):
+                raise ValueError("the comparison refit lost a class: too few rows to compare")
+            proba[idx] = model.predict_proba([rows.texts[i] for i in idx])
+    return proba
+
+
 def compare(a: Side, b: Side, feedback: Rows) -> dict[str, Any]:
     """Score ``a`` and ``b`` on the same rows; JSON-ready (stored with the candidate)."""
     rows, sources = evaluation_rows(a, b, feedback)
     if not rows.texts:
         raise ValueError("no evaluation rows that neither model was trained on")
-    proba_a = a.model.predict_proba(rows.texts)
-    proba_b = b.model.predict_proba(rows.texts)
+    proba_a, proba_b = _proba(a, rows, sources), _proba(b, rows, sources)
     slices: dict[str, Any] = {}
     for name in ("fixed", "feedback"):
         mask = np.array([s == name for s in sources])

@@ -11,10 +11,12 @@ Rules (docs/loop.md has the reasoning):
   counted and a few are reported.
 * **Hashed texts** (``TAGLOOP_STORE_TEXT=false``) cannot be trained on unless the hash names a
   text already in the data (then only its label changes); the rest are counted.
-* **Held out, never trained on**: the fixed evaluation set recorded in the registry (any text
-  equal to one of its texts, after case and whitespace folding, is dropped from training, and
-  feedback on such a text is ignored so the set stays fixed) and a deterministic ~20% of
-  feedback texts chosen by hash, the *feedback hold-out* used by the comparison.
+* **The fixed comparison set** recorded in the registry is trained on, like every row the
+  active model learnt from; feedback on one of its texts (after case and whitespace folding)
+  is ignored so the set stays fixed. The comparison scores it with refits that leave it out
+  (``compare.py``).
+* **Held out, never trained on**: a deterministic ~20% of feedback texts chosen by hash, the
+  *feedback hold-out* used by the comparison.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 
 from tagloop.ml.datasets import load_dataset
@@ -123,9 +126,11 @@ def training_base(home: Any, row: ModelVersion) -> tuple[Rows, Rows, dict[str, A
     train_idx, test_idx = train_test_split_indices(
         dataset.texts,
         dataset.labels,
-        test_size=float(split.get("test_size", 0.2)),
+        test_size=float(split.get("test_size", split.get("comparison_set", {}).get("share", 0.2))),
         seed=int(split.get("seed", 0)),
     )
+    if split.get("method") == "cross-validation":  # fitted on every row
+        train_idx = np.arange(dataset.rows)
     train = Rows([dataset.texts[i] for i in train_idx], [dataset.labels[i] for i in train_idx])
     evaluation = Rows([dataset.texts[i] for i in test_idx], [dataset.labels[i] for i in test_idx])
     return train, evaluation, {"train_data": {"source": row.data_source}, "eval_set": {}}
@@ -188,15 +193,13 @@ def build_retraining_data(
     # Base rows by text hash; dict order keeps the first position, the last label wins.
     rows: dict[str, tuple[str, str]] = {}
     seen_labels: dict[str, set[str]] = defaultdict(set)
-    dropped_eval = 0
+    on_comparison_set = 0
     for text, label in zip(base.texts, base.labels, strict=True):
-        if normalise_text(text) in eval_keys:
-            dropped_eval += 1
-            continue
+        on_comparison_set += normalise_text(text) in eval_keys
         sha = sha256_text(text)
         rows[sha] = (text, label)
         seen_labels[sha].add(label)
-    collapsed = len(base) - dropped_eval - len(rows)
+    collapsed = len(base) - len(rows)
 
     resolved, conflicts = resolve_feedback(feedback)
     counts: Counter[str] = Counter()
@@ -239,7 +242,7 @@ def build_retraining_data(
             "rows": len(base),
             "duplicates_collapsed": collapsed,
             "conflicting_duplicates": sum(1 for labels in seen_labels.values() if len(labels) > 1),
-            "eval_rows_dropped": dropped_eval,
+            "comparison_set_rows": on_comparison_set,
         },
         "feedback": {
             "predictions": len(feedback),

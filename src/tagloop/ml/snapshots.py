@@ -1,9 +1,10 @@
 """Content-addressed copies of the rows a model was trained and evaluated on.
 
 Retraining needs the data the active model learned from long after the original file has
-moved or changed, and a fair comparison needs the exact rows it was evaluated on. So when a
-version is registered its training rows go to ``TAGLOOP_HOME/datasets/<sha256>.jsonl`` and its
-held-out rows to ``TAGLOOP_HOME/evalsets/<sha256>.jsonl``, named by the sha256 of the file's
+moved or changed, and a fair comparison needs the exact rows it is compared on. So when a
+version is registered its training rows (all of its data) go to
+``TAGLOOP_HOME/datasets/<sha256>.jsonl`` and its fixed comparison set (a part of them, see
+``compare.py``) to ``TAGLOOP_HOME/evalsets/<sha256>.jsonl``, named by the sha256 of the file's
 bytes and written atomically (temporary file, then rename). The version's ``eval_split``
 records both paths (relative to the home) and hashes; a file whose hash no longer matches is
 refused.
@@ -89,12 +90,10 @@ def read_snapshot(home: Path, record: dict[str, Any]) -> Rows:
 def snapshot_split(
     home: Path, texts: Sequence[str], labels: Sequence[str], eval_indices: Sequence[int]
 ) -> dict[str, Any]:
-    """Snapshot a train/evaluation split; returns the keys to merge into ``eval_split``."""
+    """Snapshot every row (the model trained on all of them) and the comparison set
+    ``eval_indices``; returns the keys to merge into ``eval_split``."""
     held_out = set(int(i) for i in eval_indices)
-    train = Rows(
-        [t for i, t in enumerate(texts) if i not in held_out],
-        [y for i, y in enumerate(labels) if i not in held_out],
-    )
+    train = Rows(list(texts), list(labels))
     evaluation = Rows([texts[i] for i in sorted(held_out)], [labels[i] for i in sorted(held_out)])
     record = write_snapshot(home, EVAL_DIR, evaluation)
     return {

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from tagloop.ml.datasets import Dataset
 from tagloop.ml.params import retraining_backend
 from tagloop.ml.snapshots import Rows, write_snapshot
+from tagloop.ml.train import DEFAULT_BACKEND, check_costs
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, Invalid, NotFound, Unavailable
 from tagloop.service.job_state import (
@@ -124,13 +125,18 @@ def train_from_data(
     dataset: Dataset,
     *,
     requested_by: str,
-    backend: str = "sklearn",
+    backend: str = DEFAULT_BACKEND,
     params: dict[str, Any] | None = None,
     activate: bool = False,
     description: str = "",
 ) -> Job:
     """Queue training a new version of the project on ``dataset`` (kept under the home as
-    a content-addressed snapshot, so the job reads exactly what was checked here)."""
+    a content-addressed snapshot, so the job reads exactly what was checked here). The
+    project's costs must name labels of the data: refused here, not in the worker."""
+    try:
+        check_costs(project.settings.costs, dataset.labels)
+    except ValueError as exc:
+        raise Invalid(f"project setting 'costs': {exc}", code="unknown_cost_label") from exc
     snapshot = write_snapshot(core.settings.home, UPLOADS, Rows(dataset.texts, dataset.labels))
     return submit(
         core,

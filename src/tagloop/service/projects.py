@@ -56,6 +56,9 @@ class ProjectSettings:
     auto_promote_margin: float = 0.0
     retention_days: int = 0
     anonymous_classify: bool = True
+    # label -> weight of an error on it, for every training of the project (``tagloop train
+    # --cost`` overrides); checked against the data's labels when a model is trained.
+    costs: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def defaults(cls, settings: Settings) -> ProjectSettings:
@@ -87,6 +90,7 @@ def check_settings(values: dict[str, Any]) -> dict[str, Any]:
             "float": isinstance(value, int | float) and not isinstance(value, bool),
             "bool": isinstance(value, bool),
             "str": isinstance(value, str),
+            "dict[str, float]": isinstance(value, dict) and _weights(value),
         }[str(kind)]
         if not ok:
             raise Invalid(f"setting {name!r}: expected {kind}, got {value!r}")
@@ -101,6 +105,18 @@ def check_settings(values: dict[str, Any]) -> dict[str, Any]:
     if margin is not None and not 0.0 <= margin <= 1.0:
         raise Invalid(f"setting 'auto_promote_margin': {margin} is not between 0 and 1")
     return checked
+
+
+def _weights(value: dict[Any, Any]) -> bool:
+    """Label names to positive, finite weights."""
+    return all(
+        isinstance(k, str)
+        and k.strip() != ""
+        and isinstance(w, int | float)
+        and not isinstance(w, bool)
+        and 0 < w < float("inf")
+        for k, w in value.items()
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """What the worker runs: a job of a project, by kind.
 
-A retraining run: data → train → evaluate → compare → register → (maybe) promote.
+A retraining run: data → cross-validate and fit on all rows → refit both recipes without
+the comparison set → compare → register → (maybe) promote.
 
 The run only reads the active model; the candidate is registered at the very end, after
 the last cancel checkpoint, and activated only when the promotion policy says so (and only
@@ -17,13 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tagloop.ml.compare import Side, compare, summary
+from tagloop.ml.compare import Side, compare, summary, with_refit
 from tagloop.ml.datasets import Dataset
 from tagloop.ml.params import retraining_backend
 from tagloop.ml.registry import Conflict
 from tagloop.ml.retrain import RetrainError, build_retraining_data, load_feedback, training_base
 from tagloop.ml.snapshots import EVAL_DIR, TRAIN_DIR, read_snapshot, write_snapshot
-from tagloop.ml.train import evaluate_model, train_model
+from tagloop.ml.train import DEFAULT_BACKEND, DEFAULT_FOLDS, cross_validate, train_model
 from tagloop.service import projects
 from tagloop.service.core import Core
 from tagloop.service.job_state import JobRun, claim, get_job
@@ -75,8 +76,9 @@ def _train(core: Core, project: ProjectRef, run: JobRun) -> None:
 
     result = train_model(
         dataset,
-        backend=str(p.get("backend") or "sklearn"),
+        backend=str(p.get("backend") or DEFAULT_BACKEND),
         params=dict(p.get("params") or {}),
+        costs=project.settings.costs,
         progress=fit_progress,
     )
     run.progress("registering the version", 0.95)
@@ -145,17 +147,27 @@ def _retrain(core: Core, project: ProjectRef, run: JobRun) -> None:
     run.progress("training", 0.15)
     _slow_down(run)
     started = time.perf_counter()
-    model.fit(data.train.texts, data.train.labels, progress=fit_progress)
-    seconds = time.perf_counter() - started
-
-    run.progress("evaluating on the fixed evaluation set", 0.78)
-    metrics = evaluate_model(model, evaluation.texts, evaluation.labels)
-    run.progress("comparing with the active model", 0.85)
-    comparison = compare(
-        Side(parent.id, active_model, base, evaluation),
-        Side(None, model, data.train, evaluation),
-        data.holdout,
+    # Cross-validated on the candidate's rows, then fitted on all of them.
+    metrics = cross_validate(
+        model,
+        data.train.texts,
+        data.train.labels,
+        folds=DEFAULT_FOLDS,
+        rebuild=lambda: retraining_backend(parent.backend, parent.params, overrides),
+        progress=fit_progress,
     )
+    seconds = time.perf_counter() - started
+    selection = getattr(model, "selection_", None)
+    if selection is not None:
+        metrics["selection"] = selection
+
+    # Neither model may have trained on the rows they are compared on: both recipes are
+    # refitted without the fixed comparison set (the feedback hold-out is unseen by both).
+    run.progress("refitting both recipes without the fixed comparison set", 0.78)
+    side_a = with_refit(Side(parent.id, active_model, base, evaluation))
+    side_b = with_refit(Side(None, model, data.train, evaluation))
+    run.progress("comparing with the active model", 0.85)
+    comparison = compare(side_a, side_b, data.holdout)
 
     run.progress("registering the candidate", 0.95)
     run.check_cancel()  # the last point a cancel stops the run: nothing is registered yet
@@ -217,10 +229,12 @@ def _retrain(core: Core, project: ProjectRef, run: JobRun) -> None:
 def _eval_split(
     home: Path, parent: ModelVersion, train: Any, evaluation: Any, holdout_rows: int
 ) -> dict[str, Any]:
-    """The candidate keeps its parent's evaluation set, so versions stay comparable."""
+    """The candidate keeps its parent's comparison set, so versions stay comparable."""
     fixed = write_snapshot(home, EVAL_DIR, evaluation)
     return {
-        "method": "fixed",
+        "method": "cross-validation",
+        "folds": DEFAULT_FOLDS,
+        "comparison_set": {"inherited_from": parent.id, "rows": len(evaluation)},
         "inherited_from": parent.id,
         "path": fixed["path"],
         "sha256": fixed["sha256"],

@@ -1,0 +1,331 @@
+"""Model selection: score a few candidate recipes by grouped cross-validation, keep the best.
+
+The candidates (docs/model.md has their figures on several data sets):
+
+* ``cnb-word``       complement naive Bayes on word 1-2-grams (alpha 0.1) — fast: the
+                     baseline, always scored;
+* ``svm-word+char``  a linear SVM (C = 1) on word 1-2-grams and character 2-5-grams;
+* ``ridge-char``     the ``sklearn`` backend: ridge on character 2-5-grams inside words —
+                     strong on short, noisy texts (SMS);
+* ``svm-word``       a linear SVM (C = 1) on word 1-2-grams;
+* ``hybrid``         sentence embeddings joined to word n-grams (``hybrid.py``), only when
+                     its extra is installed and asked for (``candidates``).
+
+All use textbook settings, tuned on no data set. They run in that order on the same folds
+(shared vocabularies). The first always finishes; a later one is skipped once ``budget``
+seconds have passed, and stopped after any fold when its remaining folds would end past the
+budget (the leaderboard says which and why). The candidate with the highest pooled
+out-of-fold macro-F1 wins (ties: the earlier one)
+and is fitted on every row, reusing its fold scores for calibration. A fitted ``auto`` model
+*is* its winner: it predicts, explains and saves as the winner does, and its artifact loads
+as the winner's backend.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from tagloop.ml.backends.artifact import read_artifact
+from tagloop.ml.backends.base import Backend, Contribution, Progress
+from tagloop.ml.backends.errors import ArtifactError
+from tagloop.ml.backends.linear_text import (
+    Folds,
+    LinearTextBackend,
+    calibration_split,
+    cross_fitted_proba,
+    prepare,
+    stack,
+    vectorize_block,
+)
+from tagloop.ml.backends.registry import get_backend
+from tagloop.ml.metrics import compute_metrics
+
+SELECTION_METRIC = "macro_f1"
+DEFAULT_BUDGET = 90.0
+# name -> (backend name, parameters), in the order they run: the cheap baseline first, then
+# the strongest in cross-validation on the data sets in docs/model.md.
+CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "cnb-word": ("linear", {"features": "word", "model": "cnb", "alpha": 0.1}),
+    "svm-word+char": ("linear", {"features": "word+char", "model": "svm", "alpha": 1.0}),
+    "ridge-char": ("sklearn", {}),
+    "svm-word": ("linear", {"features": "word", "model": "svm", "alpha": 1.0}),
+}
+DEFAULT_CANDIDATES = tuple(CANDIDATES)
+
+
+def _no_progress(stage: str, fraction: float) -> None:
+    pass
+
+
+class OverBudget(Exception):
+    """A candidate's remaining folds would end past the budget."""
+
+
+def size_settings(rows: int) -> dict[str, Any]:
+    """Vocabulary limits by data size: a term seen in one text of 20,000 teaches little and
+    costs memory in every fold."""
+    return {"min_df": 1 if rows < 20_000 else 2}
+
+
+class AutoBackend:
+    name: ClassVar[str] = "auto"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        budget: float = DEFAULT_BUDGET,
+        candidates: Sequence[str] | None = None,
+        class_weight: Mapping[str, float] | None = None,
+        calibration_folds: int = 5,
+    ) -> None:
+        self.seed = seed
+        self.budget = budget
+        self.candidates = candidates
+        self.class_weight = class_weight
+        self.calibration_folds = calibration_folds
+
+    @classmethod
+    def candidate_names(cls) -> list[str]:
+        """The candidates tried by default, cheapest first."""
+        return list(DEFAULT_CANDIDATES)
+
+    def get_params(self) -> dict[str, Any]:
+        if not self.budget > 0:
+            raise ValueError(f"budget must be a positive number of seconds, got {self.budget}")
+        names = list(self.candidates) if self.candidates is not None else None
+        known = [*CANDIDATES, "hybrid"]
+        for name in names or []:
+            if name not in known:
+                raise ValueError(f"unknown candidate {name!r} (candidates: {', '.join(known)})")
+        if names == []:
+            raise ValueError("give at least one candidate")
+        if self.calibration_folds < 2:
+            raise ValueError(f"calibration_folds must be at least 2, got {self.calibration_folds}")
+        return {
+            "seed": int(self.seed),
+            "budget": float(self.budget),
+            "candidates": names,
+            "class_weight": None if self.class_weight is None else dict(self.class_weight),
+            "calibration_folds": int(self.calibration_folds),
+        }
+
+    def candidate(self, name: str, rows: int) -> Backend:
+        """An unfitted candidate, configured for ``rows`` rows."""
+        backend, params = _spec(name)
+        extra: dict[str, Any] = {"class_weight": self.class_weight}
+        if backend in ("linear", "sklearn"):
+            extra.update(size_settings(rows))
+        factory: Any = get_backend(backend)
+        model: Backend = factory(seed=self.seed, **params, **extra)
+        return model
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit_cv(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        folds: Folds | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
+        """Select, fit the winner on all rows; the winner's cross-fitted probabilities."""
+        report = progress or _no_progress
+        texts, labels = list(texts), list(labels)
+        started = time.perf_counter()
+        names = list(self.candidates or DEFAULT_CANDIDATES)
+        classes, y, weights = prepare(texts, labels, self.class_weight)
+        if folds is None:
+            folds = calibration_split(texts, labels, y, self.calibration_folds, self.seed)
+        cache: dict[tuple[str, tuple[int, int]], tuple[sp.csr_matrix, Any]] = {}
+        board: list[dict[str, Any]] = []
+        best: tuple[float, str, Backend, Any] | None = None
+        for i, name in enumerate(names):
+            elapsed = time.perf_counter() - started
+            entry: dict[str, Any] = {"candidate": name, **_describe(name)}
+            if best is not None and elapsed > self.budget:
+                entry.update(status="skipped", reason=f"budget spent ({elapsed:.0f} s)")
+                board.append(entry)
+                continue
+            report(f"candidate {name}", i / (len(names) + 1))
+            model = self.candidate(name, len(texts))
+            t0 = time.perf_counter()
+            fold_started = [0.0]
+
+            def after_fold(
+                done: int, fold_started: list[float] = fold_started, first: bool = best is None
+            ) -> None:
+                if first:  # the first candidate always finishes: something must be chosen
+                    return
+                now = time.perf_counter()
+                per_fold = (now - fold_started[0]) / done
+                left = per_fold * (len(folds) - done)
+                if now - started + left > self.budget:
+                    raise OverBudget(
+                        f"stopped after {done} of {len(folds)} folds: "
+                        f"{left:.0f} s more would pass the budget"
+                    )
+
+            def vectorized(fold_started: list[float] = fold_started) -> None:
+                fold_started[0] = time.perf_counter()
+
+            try:
+                outcome = _score_candidate(
+                    model, texts, labels, y, weights, classes, folds, cache, vectorized, after_fold
+                )
+            except ImportError as exc:
+                entry.update(status="unavailable", reason=str(exc))
+                board.append(entry)
+                continue
+            except OverBudget as exc:
+                entry.update(status="skipped", reason=f"over budget: {exc}")
+                board.append(entry)
+                continue
+            seconds = time.perf_counter() - t0
+            proba = outcome[0]
+            m = compute_metrics(labels, proba, classes)
+            entry.update(
+                status="scored",
+                seconds=round(seconds, 3),
+                **{k: m[k] for k in ("accuracy", "macro_f1", "mcc", "log_loss", "ece")},
+            )
+            board.append(entry)
+            # Keep only the best so far: a candidate's features can be hundreds of MB.
+            if best is None or (entry[SELECTION_METRIC] or 0.0) > best[0]:
+                best = (entry[SELECTION_METRIC] or 0.0, name, model, outcome)
+        if best is None:
+            raise ValueError("no candidate could be scored within the budget")
+        _, winner, model, (proba, finish) = best
+        report(f"fitting {winner} on all rows", len(names) / (len(names) + 1))
+        t0 = time.perf_counter()
+        finish()
+        _entry(board, winner)["selected"] = True
+        board_sorted = sorted(
+            board, key=lambda e: (e["status"] != "scored", -(e.get(SELECTION_METRIC) or 0.0))
+        )
+        self.model_ = model
+        self.classes_ = list(model.classes_)
+        self.selection_ = {
+            "metric": SELECTION_METRIC,
+            "winner": {"candidate": winner, "backend": model.name, "params": model.get_params()},
+            "budget": float(self.budget),
+            "selection_seconds": round(time.perf_counter() - started, 3),
+            "final_fit_seconds": round(time.perf_counter() - t0, 3),
+            "leaderboard": board_sorted,
+        }
+        report("done", 1.0)
+        return np.asarray(proba)
+
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str], *, progress: Progress | None = None
+    ) -> AutoBackend:
+        self.fit_cv(texts, labels, progress=progress)
+        return self
+
+    # -- a fitted auto model is its winner ----------------------------------------------------
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model_.predict_proba(texts)
+
+    def predict_proba_one(self, text: str) -> np.ndarray:
+        return self.model_.predict_proba_one(text)
+
+    def explain(self, text: str, label: str | None = None, top_k: int = 10) -> list[Contribution]:
+        return self.model_.explain(text, label, top_k)
+
+    def save(self, path: Path) -> None:
+        self.model_.save(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Backend:
+        """The winner's model, loaded by the backend that wrote the artifact."""
+        header = _peek(path)
+        name = header.get("backend")
+        if name not in {spec[0] for spec in CANDIDATES.values()} | {"hybrid"}:
+            raise ArtifactError(f"{path}: an auto model cannot be a {name!r} artifact")
+        return get_backend(str(name)).load(path)
+
+
+def _spec(name: str) -> tuple[str, dict[str, Any]]:
+    if name == "hybrid":
+        return "hybrid", {}
+    return CANDIDATES[name]
+
+
+def _describe(name: str) -> dict[str, Any]:
+    backend, params = _spec(name)
+    return {"backend": backend, "params": params}
+
+
+def _entry(board: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(e for e in board if e["candidate"] == name)
+
+
+def _peek(path: Path) -> dict[str, Any]:
+    header, _, _ = read_artifact(path)
+    return header
+
+
+def _score_candidate(
+    model: Backend,
+    texts: list[str],
+    labels: list[str],
+    y: np.ndarray,
+    weights: np.ndarray,
+    classes: list[str],
+    folds: Folds,
+    cache: dict[tuple[str, tuple[int, int]], tuple[sp.csr_matrix, Any]],
+    vectorized: Any = None,
+    after_fold: Any = None,
+) -> tuple[np.ndarray, Any]:
+    """Cross-fitted probabilities and a callable that fits the candidate on all rows."""
+    own_features = getattr(type(model), "vectorize", None) is not LinearTextBackend.vectorize
+    if isinstance(model, LinearTextBackend) and own_features:  # e.g. embeddings: no cache
+        features, vectorizers = model.vectorize(texts)
+        if vectorized is not None:
+            vectorized()
+        oof = model.out_of_fold_scores(features, y, weights, len(classes), folds, None, after_fold)
+        proba = cross_fitted_proba(oof, y, len(classes), weights, folds)
+        return proba, lambda: model.finish(features, vectorizers, y, weights, classes, oof)
+    if not isinstance(model, LinearTextBackend):
+        fit_cv: Any = model.fit_cv  # type: ignore[attr-defined]
+        proba = fit_cv(texts, labels, folds)  # fits on all rows too: nothing left to do
+        return proba, lambda: None
+    for block in model.blocks():
+        if block not in cache:
+            cache[block] = vectorize_block(block, texts, model.min_df, model.max_features)
+    features = stack([cache[block][0] for block in model.blocks()])
+    vectorizers = [cache[block][1] for block in model.blocks()]
+    if vectorized is not None:
+        vectorized()
+    oof = model.out_of_fold_scores(features, y, weights, len(classes), folds, None, after_fold)
+    proba = cross_fitted_proba(oof, y, len(classes), weights, folds)
+
+    def finish() -> None:
+        model.finish(features, vectorizers, y, weights, classes, oof)
+
+    return proba, finish
+
+
+def leaderboard_lines(selection: dict[str, Any]) -> list[str]:
+    """The stored leaderboard as a table, for the command line."""
+    metric = selection.get("metric", SELECTION_METRIC)
+    lines = [
+        f"candidates, by pooled out-of-fold {metric} (budget {selection.get('budget', 0):.0f} s):",
+        f"  {'candidate':<16}{'accuracy':>10}{'macro-F1':>10}{'MCC':>8}{'seconds':>9}",
+    ]
+    for e in selection.get("leaderboard", []):
+        if e.get("status") != "scored":
+            lines.append(f"  {e['candidate']:<16}{e.get('status', '')}: {e.get('reason', '')}")
+            continue
+        mark = "  <- selected" if e.get("selected") else ""
+        lines.append(
+            f"  {e['candidate']:<16}{e['accuracy']:>10.4f}{e['macro_f1']:>10.4f}"
+            f"{e['mcc']:>8.4f}{e['seconds']:>9.1f}{mark}"
+        )
+    return lines

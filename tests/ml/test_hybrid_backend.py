@@ -1,0 +1,60 @@
+"""The sentence-embedding hybrid backend (extra ``flair``): offline, pickle-free, selectable."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from tagloop.ml.datasets import Dataset
+
+pytestmark = [pytest.mark.flair, pytest.mark.xdist_group("flair")]
+
+try:
+    from tagloop.ml.backends.hybrid import DIMENSIONS, HybridBackend
+except ImportError as exc:  # pragma: no cover - depends on the install
+    pytest.skip(f"the flair extra is not installed ({exc})", allow_module_level=True)
+
+ROWS = 250
+
+
+@pytest.fixture(scope="module")
+def small(sms: Dataset) -> Dataset:
+    return Dataset.from_rows(sms.texts[:ROWS], sms.labels[:ROWS], "sms-small")
+
+
+@pytest.fixture(scope="module")
+def hybrid(small: Dataset) -> HybridBackend:
+    return HybridBackend().fit(small.texts, small.labels)
+
+
+def test_the_encoder_comes_from_the_installed_package_offline(hybrid) -> None:
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert hybrid.embedding_coef_.shape == (1, DIMENSIONS)
+    # The embedding carries weight: the same text scores differently without it.
+    text = "Congratulations, you have been selected for a free holiday, reply YES"
+    words_only = super(HybridBackend, hybrid).decision_function([text])[0, 0]
+    assert hybrid.decision_function([text])[0, 0] != pytest.approx(words_only)
+
+
+def test_round_trip_without_pickle_is_exact(hybrid, tmp_path) -> None:
+    path = tmp_path / "hybrid.npz"
+    hybrid.save(path)
+    with np.load(path, allow_pickle=False) as arrays:
+        assert arrays["coef"].shape[1] == len(hybrid.scorers_[0].terms) + DIMENSIONS
+    loaded = HybridBackend.load(path)
+    texts = ["URGENT! call 09061701461 to claim your prize", "I'll be late, sorry", "ok"]
+    np.testing.assert_allclose(loaded.predict_proba(texts), hybrid.predict_proba(texts), atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict_proba_one(texts[0]), hybrid.predict_proba(texts)[0], atol=1e-6
+    )
+    assert loaded.predict_proba(texts).argmax(axis=1).tolist() == [1, 0, 0]
+
+
+def test_auto_can_select_among_it_and_the_linear_candidates(small: Dataset) -> None:
+    from tagloop.ml.backends.auto import AutoBackend
+
+    model = AutoBackend(candidates=["cnb-word", "hybrid"]).fit(small.texts, small.labels)
+    board = {e["candidate"]: e for e in model.selection_["leaderboard"]}
+    assert board["hybrid"]["status"] == "scored" and board["hybrid"]["macro_f1"] > 0.8
