@@ -33,6 +33,9 @@ def _mapping(value: str) -> dict[str, str]:
     return {str(k): v for k, v in parsed.items()}
 
 
+MIN_ADMIN_TOKEN_LENGTH = 16  # a shorter token can be guessed by a client that keeps trying
+
+
 def default_home() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
@@ -79,6 +82,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
+        if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"TAGLOOP_ADMIN_TOKEN is {len(self.admin_token)} characters long: use at least "
+                f"{MIN_ADMIN_TOKEN_LENGTH} (make one with: python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -155,3 +157,12 @@ def test_export_is_csv_of_the_filtered_rows(client, ids):
     lines = response.get_data(as_text=True).strip().splitlines()
     assert lines[0].startswith("id,created_at,text,label")
     assert [line.split(",")[0] for line in lines[1:]] == [str(ids[2]), str(ids[0])]
+
+
+def test_export_neutralises_cells_a_spreadsheet_would_run(client):
+    formula = '=HYPERLINK("http://evil.example","click")'
+    pid = client.post("/api/v1/classify", json={"text": formula}).get_json()["id"]
+    text = client.get("/api/v1/predictions/export").get_data(as_text=True)
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows[str(pid)]["text"] == "'" + formula
+    assert '"\'=HYPERLINK(""http://evil.example"",""click"")"' in text

@@ -174,3 +174,44 @@ def test_unexpected_errors_are_a_generic_500(make_app, monkeypatch):
         "details": None,
     }
     assert "secret detail" not in response.get_data(as_text=True)
+    assert response.headers["X-Frame-Options"] == "DENY"  # errors carry the headers too
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/api/v1/classify", 200),
+        ("GET", "/api/v1/predictions/999999", 404),
+        ("POST", "/api/v1/models/rollback", 401),
+        ("GET", "/api/v1/classify", 405),
+        ("GET", "/api/openapi.json", 200),
+        ("GET", "/api/docs", 200),
+        ("GET", "/healthz", 200),
+        ("GET", "/metrics", 200),
+        ("GET", "/", 200),
+        ("GET", "/history", 200),
+        ("GET", "/favicon.svg", 200),
+    ],
+)
+def test_every_response_carries_the_security_headers(client, method, path, status):
+    body = {"json": {"text": HAM}} if method == "POST" else {}
+    response = client.open(path, method=method, **body)
+    response.close()  # a file's response holds it open until then
+    assert response.status_code == status
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value, name
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["script-src"] == "'self'"  # no inline script, no other origin
+    assert policy["default-src"] == "'self'"
