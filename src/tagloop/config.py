@@ -57,6 +57,9 @@ class Settings:
     max_loaded_models: int = field(default=32, metadata={"env": "TAGLOOP_MAX_LOADED_MODELS"})
     max_text_length: int = field(default=10_000, metadata={"env": "TAGLOOP_MAX_TEXT_LENGTH"})
     max_batch: int = field(default=1_000, metadata={"env": "TAGLOOP_MAX_BATCH"})
+    # Explaining a text costs far more than classifying it (a batch of 1,000 took 25-39 s of
+    # a worker): a batch with ?explain=true may hold at most this many texts.
+    max_explain_batch: int = field(default=50, metadata={"env": "TAGLOOP_MAX_EXPLAIN_BATCH"})
     max_body_bytes: int = field(
         default=16 * 1024 * 1024, metadata={"env": "TAGLOOP_MAX_BODY_BYTES"}
     )

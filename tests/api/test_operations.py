@@ -130,7 +130,8 @@ def test_info_names_the_model_labels_and_limits(client, active_version):
     }
     assert body["labels"] == ["ham", "spam"]
     assert body["label_names"] == {"ham": "not spam", "spam": "spam"}
-    assert body["limits"] == {"max_text_length": 10_000, "max_batch": 1_000}
+    limits = {"max_text_length": 10_000, "max_batch": 1_000, "max_explain_batch": 50}
+    assert body["limits"] == limits
     assert body["store_text"] is True
     assert body["project"]["slug"] == "default"
     assert body["project"]["active_version"] == active_version
@@ -202,3 +203,47 @@ def test_request_metrics_use_the_route_not_the_url(client):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'endpoint="/api/v1/predictions/<int:prediction_id>"' in text
     assert "/api/v1/predictions/12345" not in text
+
+
+def test_openapi_declares_every_status_the_server_adds(client):
+    """Statuses from the layers around the views: a bad JSON body (400), a body too large
+    (413) or of another media type (415), the admin check (401/403), the rate limit (429),
+    the database down (503)."""
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            where = f"{method.upper()} {path}"
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                assert {"400", "413", "415"} <= responses.keys(), where
+            if operation.get("security"):
+                assert {"401", "403"} <= responses.keys(), where
+            if path.startswith("/api/"):
+                assert {"429", "503"} <= responses.keys(), where
+    for prefix in ("/api/v1", "/api/v1/projects/{project}"):
+        assert "409" in paths[f"{prefix}/retrain"]["post"]["responses"]
+        assert "409" in paths[f"{prefix}/models/rollback"]["post"]["responses"]
+        assert "409" in paths[f"{prefix}/jobs/{{job_id}}/cancel"]["post"]["responses"]
+        assert (
+            "409" in paths[f"{prefix}/predictions/{{prediction_id}}/feedback"]["post"]["responses"]
+        )
+        assert {"403", "404"} <= paths[f"{prefix}/models/compare"]["get"]["responses"].keys()
+        assert "404" in paths[f"{prefix}/predictions"]["get"]["responses"]  # past the end
+    metrics = paths["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(metrics) == ["text/plain"]
+
+
+def test_request_schemas_state_the_limits_the_server_enforces(client):
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    classify = schemas["ClassifyIn"]
+    assert classify["oneOf"] == [{"required": ["text"]}, {"required": ["texts"]}]
+    assert classify["properties"]["text"]["maxLength"] == 10_000
+    texts = classify["properties"]["texts"]
+    assert (texts["minItems"], texts["maxItems"], texts["items"]["maxLength"]) == (1, 1000, 10_000)
+    assert schemas["FeedbackIn"]["properties"]["label"]["minLength"] == 1
+    assert schemas["ProjectIn"]["properties"]["labels"]["maxItems"] == 100
+    query = client.get("/api/openapi.json").get_json()["paths"]["/api/v1/predictions"]["get"]
+    feedback = next(p for p in query["parameters"] if p["name"] == "feedback")
+    assert feedback["schema"]["enum"] == ["none", "given", "agree", "disagree"]
+    # Every string the server reads refuses NUL, and the schema says so.
+    assert "\\u0000" in schemas["FeedbackIn"]["properties"]["comment"]["pattern"]

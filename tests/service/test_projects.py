@@ -78,3 +78,15 @@ def test_deleting_a_project_removes_everything_it_owns_and_nothing_else(core, ti
     assert owners == {core.project().id}
     with pytest.raises(NotFound):
         core.project("tickets")
+
+
+def test_a_label_given_again_keeps_its_place_and_takes_the_later_display_name() -> None:
+    labels = projects.check_labels(
+        ["bug", {"name": "billing", "display": "Billing"}, {"name": "bug", "display": "Bug"}, "bug"]
+    )
+    assert labels == [
+        {"name": "bug", "display": "Bug"},
+        {"name": "billing", "display": "Billing"},
+    ]
+    with pytest.raises(Invalid, match="not blank"):
+        projects.check_labels(["bug", " "])
