@@ -13,15 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bench_api import free_port, post_script, wrk
+from side_by_side import start_detached
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.servers import SlowClients, classify_latencies, percentile, wait_ready
+from tests.servers import SlowClients, classify_latencies, percentile, server_env, wait_ready
 
 BIN = Path(sys.executable).parent
 APP = "tagloop:create_app()"
@@ -58,15 +58,8 @@ def candidates(port: int) -> dict[str, list[str]]:
 
 
 def measure(name: str, command: list[str], port: int, home: Path, slow: int) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAGLOOP_", "PROMETHEUS_"))}
-    env.update(TAGLOOP_HOME=str(home), TAGLOOP_RATE_LIMIT="", TAGLOOP_LOG_LEVEL="warning")
-    proc = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    env = server_env(home, TAGLOOP_LOG_LEVEL="warning")
+    proc = start_detached(command, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, proc)
