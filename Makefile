@@ -41,8 +41,17 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-web: frontend/node_modules/.installed
+# The web app is rebuilt only when a file it is built from changed (a stamp in its output).
+WEB_SOURCES := $(shell find frontend/src frontend/public -type f -not -path '*/__tests__/*' 2>/dev/null) \
+  $(wildcard frontend/index.html frontend/vite.config.ts frontend/tsconfig*.json) \
+  frontend/package.json frontend/package-lock.json
+WEB_STAMP := src/tagloop/static/.built
+
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): frontend/node_modules/.installed $(WEB_SOURCES)
 	cd frontend && npm run build
+	touch $@
 
 openapi: install ## Regenerate docs/openapi.json and the web app's API types
 	$(BIN)/tagloop openapi > docs/openapi.json
@@ -69,7 +78,8 @@ test-frontend-static:
 	  npx openapi-typescript ../docs/openapi.json -o $$generated >/dev/null 2>&1 && \
 	  { cmp -s $$generated src/api/schema.d.ts || \
 	    { echo "frontend/src/api/schema.d.ts is stale: run 'make openapi'" >&2; exit 1; }; }
-	cd frontend && npm run typecheck && npm run test:unit && npm run build
+	cd frontend && npm run typecheck && npm run test:unit
+	$(MAKE) --no-print-directory web
 
 bench: $(VENV)/.installed-test web ## Measure; results go to docs/benchmarks.md
 	@command -v wrk >/dev/null || { echo "installing wrk (apt-get), the load generator"; \

@@ -501,9 +501,23 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections at full load.")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=4, help="Threads per gthread worker.")
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="Instead: a plain Flask route (gunicorn, granian), tagloop and MLflow in one run "
+        "(benchmarks/side_by_side.py; installs MLflow into a throw-away venv).",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
+    if args.side_by_side:
+        import side_by_side
+
+        text = side_by_side.run(args.data, args.seconds)
+        print(text)
+        if args.write:
+            write_section(args.write, side_by_side.HEADING, text)
+        return
 
     args.load = os.getloadavg()
     home = Path(tempfile.mkdtemp(prefix="tagloop-bench-"))

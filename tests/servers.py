@@ -1,13 +1,16 @@
-"""Start real ``tagloop serve`` (gunicorn) and ``tagloop worker`` processes for tests that
+"""Start real ``tagloop serve`` and ``tagloop worker`` processes for tests that
 speak HTTP."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -114,3 +117,98 @@ def running_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[
         finally:
             if proc.poll() is None:
                 stop(proc)
+
+
+# -- hostile clients ---------------------------------------------------------------------
+
+SLOW_KINDS = ("idle", "headers", "body")
+
+
+class SlowClients:
+    """``n`` connections that hold a server's attention without finishing a request: a third
+    send nothing, a third trickle their headers a line at a time and never end them, a third
+    send whole headers then trickle a body they never finish. A connection the server drops
+    is opened again, so the pressure stays at ``n`` for as long as the block runs."""
+
+    def __init__(self, port: int, n: int, period: float = 0.5) -> None:
+        self.port, self.n, self.period = port, n, period
+        self.sockets: list[tuple[str, socket.socket]] = []
+        self.reopened = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+
+    def __enter__(self) -> SlowClients:
+        for i in range(self.n):
+            self.sockets.append(self._open(SLOW_KINDS[i % 3]))
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for _, sock in self.sockets:
+            sock.close()
+
+    def _open(self, kind: str) -> tuple[str, socket.socket]:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        if kind == "headers":
+            sock.sendall(b"POST /api/v1/classify HTTP/1.1\r\nHost: slow\r\n")
+        elif kind == "body":
+            sock.sendall(
+                b"POST /api/v1/classify HTTP/1.1\r\nHost: slow\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                b'{"text": "'
+            )
+        return kind, sock
+
+    def _trickle(self) -> None:
+        while not self._stop.wait(self.period):
+            for i, (kind, sock) in enumerate(self.sockets):
+                if kind == "idle":
+                    continue
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n" if kind == "headers" else b"a")
+                except OSError:
+                    sock.close()
+                    self.sockets[i] = self._open(kind)
+                    self.reopened += 1
+
+
+def classify_latencies(
+    port: int, seconds: float, clients: int = 4, text: str = "see you at 6"
+) -> tuple[list[float], int]:
+    """Classify ``text`` on fresh connections from ``clients`` threads for ``seconds``; the
+    latency of every answered request in ms, and how many failed (error status or none)."""
+    body = json.dumps({"text": text})
+    latencies: list[float] = []
+    failures = [0]
+    deadline = time.monotonic() + seconds
+
+    def run() -> None:
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("POST", "/api/v1/classify", body, {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                ok = response.status == 200
+            except OSError:
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - start) * 1000)
+            else:
+                failures[0] += 1
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures[0]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]

@@ -10,6 +10,10 @@ from click.testing import CliRunner
 
 from tagloop.cli import main
 
+# One xdist worker runs this module, so the two versions in ``home`` are trained once per
+# run, not once per worker that happens to get one of its tests.
+pytestmark = pytest.mark.xdist_group("cli")
+
 SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 to claim now"
 HAM = "see you at the station at 6"
 
@@ -103,6 +107,10 @@ def test_models_list_marks_the_active_version(home: dict[str, str]) -> None:
     lines = result.output.splitlines()
     assert lines[1].startswith("*") and lines[1].split()[1] == "2"
     assert lines[2].split()[0] == "1"
+    # Training and evaluation rows, which add up to the file's rows for a first version.
+    assert lines[0].split()[4:6] == ["train", "eval"]
+    train, test = (int(n.replace(",", "")) for n in lines[2].split()[4:6])
+    assert train + test == 4456 and 0 < test < train
 
 
 def test_predict_arguments_stdin_and_file(home: dict[str, str], tmp_path: Path) -> None:

@@ -52,3 +52,23 @@ def test_secret_key_is_generated_once_with_owner_only_permissions(tmp_path: Path
     mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
     assert mode == 0o600
     assert load_secret_key(Settings(home=tmp_path, secret_key="from-env")) == "from-env"
+
+
+def test_an_admin_token_shorter_than_16_characters_is_refused(tmp_path: Path) -> None:
+    env = {"TAGLOOP_HOME": str(tmp_path), "TAGLOOP_ADMIN_TOKEN": "x" * 15}
+    with pytest.raises(ValueError, match=r"TAGLOOP_ADMIN_TOKEN is 15 characters long.*16"):
+        Settings.from_env(env)
+    assert Settings.from_env({**env, "TAGLOOP_ADMIN_TOKEN": "x" * 16}).admin_token == "x" * 16
+
+
+def test_serve_refuses_to_start_with_a_short_admin_token(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.servers import TAGLOOP, server_env
+
+    env = server_env(tmp_path, TAGLOOP_ADMIN_TOKEN="secret")
+    result = subprocess.run(
+        [TAGLOOP, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "TAGLOOP_ADMIN_TOKEN is 6 characters long: use at least 16" in result.stderr

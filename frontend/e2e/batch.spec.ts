@@ -43,9 +43,11 @@ test('a 200-row CSV upload yields a downloadable 200-row CSV of results', async 
   const parsed = Papa.parse<Record<string, string>>(content, { header: true, skipEmptyLines: true })
   expect(parsed.errors).toEqual([])
   expect(parsed.data).toHaveLength(200)
-  expect(parsed.meta.fields).toEqual(expect.arrayContaining(['text', 'label', 'confidence', 'prediction_id', 'model_version']))
+  // Every input column first, as it was, so rows can be matched back; then the results.
+  expect(parsed.meta.fields).toEqual(['id', 'message', 'source', 'label', 'confidence', 'p_ham', 'p_spam', 'prediction_id', 'model_version', 'error'])
   for (const [i, row] of parsed.data.entries()) {
-    expect(row.text).toBe(data[i].message)
+    expect(row.message).toBe(data[i].message)
+    expect([row.id, row.source]).toEqual([String(data[i].id), 'e2e'])
     expect(['ham', 'spam']).toContain(row.label)
     expect(Number(row.prediction_id)).toBeGreaterThan(0)
     expect(Number(row.confidence)).toBeGreaterThan(0)
@@ -106,7 +108,7 @@ test('2,500 rows from a column picked by hand go in several requests; a too-long
   })
   expect(parsed.data).toHaveLength(rows)
   for (const [i, row] of parsed.data.entries()) {
-    expect(row.text).toBe(data[i].note)
+    expect([row.id, row.note]).toEqual([String(data[i].id), data[i].note])
     if (i + 1 === tooLong) {
       expect(row.label).toBe('')
       expect(row.error).toMatch(/^text is longer than/)
@@ -128,4 +130,19 @@ test('a text file is read one message per line', async ({ page }) => {
   await expect(page.getByText('3 messages in 1 request')).toBeVisible()
   await page.getByTestId('batch-run').click()
   await expect(page.getByTestId('batch-results')).toContainText('3 classified')
+})
+
+test('spaces around a message are kept and blank rows are counted, for CSV and text files', async ({ page }) => {
+  await page.goto('/batch')
+  const csv = 'id,message\n1,"  see you at 6  "\n\n2,\n3,WIN a free prize now\n'
+  await page.getByLabel('CSV or text file').setInputFiles({ name: 'spaced.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) })
+  await expect(page.getByTestId('batch-skipped')).toHaveText('2 blank rows skipped') // a blank line, an empty message
+  await page.getByTestId('batch-run').click()
+  await expect(page.getByText('Classified 2 of 2 messages')).toBeVisible()
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-download').click()])
+  const parsed = Papa.parse<Record<string, string>>(await readFile(await download.path(), 'utf8'), { header: true, skipEmptyLines: true })
+  expect(parsed.data.map((r) => [r.id, r.message])).toEqual([['1', '  see you at 6  '], ['3', 'WIN a free prize now']])
+
+  await page.getByLabel('CSV or text file').setInputFiles({ name: 'lines.txt', mimeType: 'text/plain', buffer: Buffer.from('one\n\n  two  \n \n') })
+  await expect(page.getByTestId('batch-skipped')).toHaveText('2 blank rows skipped')
 })

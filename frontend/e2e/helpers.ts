@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { expect, type APIRequestContext, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
 
-export const ADMIN_TOKEN = process.env.TAGLOOP_E2E_ADMIN_TOKEN ?? 'test-token'
+export const ADMIN_TOKEN = process.env.TAGLOOP_E2E_ADMIN_TOKEN ?? 'test-admin-token'
 export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts')
 export const SCREENSHOTS = join(ARTIFACTS, 'screenshots')
 

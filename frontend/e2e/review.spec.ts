@@ -44,3 +44,25 @@ test('the review queue is worked with the keyboard and stores feedback', async (
   await expect(item).toContainText('Feedback so far')
   await screenshotBoth(page, 'review')
 })
+
+test('a long review queue scrolls inside its list, not into blank page below', async ({ page, request }) => {
+  // Enough unsure messages that the queue overflows its list (32rem tall).
+  const texts = Array.from({ length: 40 }, (_, i) => `call me later about the free tickets ok ${i}`)
+  expect((await request.post('/api/v1/classify', { data: { texts } })).ok()).toBe(true)
+  await page.goto('/review')
+  await expect(page.getByTestId('review-item')).toBeVisible()
+  const list = page.locator('nav.queue ol')
+  await expect(list.locator('li')).not.toHaveCount(0)
+  const sizes = await page.evaluate(() => {
+    const ol = document.querySelector('nav.queue ol') as HTMLElement
+    const app = document.getElementById('app') as HTMLElement
+    return {
+      overflows: ol.scrollHeight > ol.clientHeight,
+      page: document.documentElement.scrollHeight,
+      app: app.getBoundingClientRect().bottom + window.scrollY,
+    }
+  })
+  expect(sizes.overflows).toBe(true)
+  // The page is as tall as the app; nothing hidden reaches past it.
+  expect(sizes.page).toBeLessThanOrEqual(Math.ceil(sizes.app) + 2)
+})

@@ -33,6 +33,9 @@ def _mapping(value: str) -> dict[str, str]:
     return {str(k): v for k, v in parsed.items()}
 
 
+MIN_ADMIN_TOKEN_LENGTH = 16  # a shorter token can be guessed by a client that keeps trying
+
+
 def default_home() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
@@ -54,6 +57,9 @@ class Settings:
     max_loaded_models: int = field(default=32, metadata={"env": "TAGLOOP_MAX_LOADED_MODELS"})
     max_text_length: int = field(default=10_000, metadata={"env": "TAGLOOP_MAX_TEXT_LENGTH"})
     max_batch: int = field(default=1_000, metadata={"env": "TAGLOOP_MAX_BATCH"})
+    # Explaining a text costs far more than classifying it (a batch of 1,000 took 25-39 s of
+    # a worker): a batch with ?explain=true may hold at most this many texts.
+    max_explain_batch: int = field(default=50, metadata={"env": "TAGLOOP_MAX_EXPLAIN_BATCH"})
     max_body_bytes: int = field(
         default=16 * 1024 * 1024, metadata={"env": "TAGLOOP_MAX_BODY_BYTES"}
     )
@@ -79,6 +85,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
+        if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"TAGLOOP_ADMIN_TOKEN is {len(self.admin_token)} characters long: use at least "
+                f"{MIN_ADMIN_TOKEN_LENGTH} (make one with: python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -81,7 +81,7 @@ def test_disagreeing_feedback_is_marked(client, classify):
 
 def test_label_must_be_one_of_the_models_labels(client, spam_id, count_rows):
     response = feedback(client, spam_id, label="eggs")
-    assert response.status_code == 422
+    assert response.status_code == 409  # well-formed, but not among the stored labels
     error = error_of(response)
     assert error["code"] == "unknown_label"
     assert "eggs" in error["message"] and "ham" in error["message"]

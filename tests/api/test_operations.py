@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
@@ -128,7 +130,8 @@ def test_info_names_the_model_labels_and_limits(client, active_version):
     }
     assert body["labels"] == ["ham", "spam"]
     assert body["label_names"] == {"ham": "not spam", "spam": "spam"}
-    assert body["limits"] == {"max_text_length": 10_000, "max_batch": 1_000}
+    limits = {"max_text_length": 10_000, "max_batch": 1_000, "max_explain_batch": 50}
+    assert body["limits"] == limits
     assert body["store_text"] is True
     assert body["project"]["slug"] == "default"
     assert body["project"]["active_version"] == active_version
@@ -167,11 +170,25 @@ def test_openapi_document_lists_every_endpoint(client):
     assert paths["/api/v1/models/rollback"]["post"]["security"] == [{"AdminToken": []}]
 
 
-def test_interactive_docs(client):
-    response = client.get("/api/docs")
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    assert "/api/openapi.json" in response.get_data(as_text=True)
+def test_interactive_docs_are_swagger_ui_5_from_this_server_with_no_inline_script(client):
+    from tagloop.api.web import DOCS
+
+    with client.get("/api/docs") as response:
+        assert response.status_code == 200 and response.mimetype == "text/html"
+        page = response.get_data(as_text=True)
+    if not DOCS.is_dir():  # the web app's build puts the docs there (the browser test needs it)
+        assert "not built" in page
+        return
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all(
+        'src="/api/docs/assets/' in attrs and not body for attrs, body in scripts
+    )
+    with client.get("/api/docs/assets/init.js") as init:
+        assert "'/api/openapi.json'" in init.get_data(as_text=True)
+    with client.get("/api/docs/assets/swagger-ui-bundle.js") as bundle:
+        assert bundle.status_code == 200
+        version = re.search(rb'PACKAGE_VERSION:"(\d+)\.', bundle.get_data())
+    assert version and int(version.group(1)) >= 5  # 4.x cannot read an OpenAPI 3.1 document
 
 
 def test_unknown_api_path_is_a_json_404_but_other_paths_get_the_web_app(client):
@@ -186,3 +203,47 @@ def test_request_metrics_use_the_route_not_the_url(client):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'endpoint="/api/v1/predictions/<int:prediction_id>"' in text
     assert "/api/v1/predictions/12345" not in text
+
+
+def test_openapi_declares_every_status_the_server_adds(client):
+    """Statuses from the layers around the views: a bad JSON body (400), a body too large
+    (413) or of another media type (415), the admin check (401/403), the rate limit (429),
+    the database down (503)."""
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            where = f"{method.upper()} {path}"
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                assert {"400", "413", "415"} <= responses.keys(), where
+            if operation.get("security"):
+                assert {"401", "403"} <= responses.keys(), where
+            if path.startswith("/api/"):
+                assert {"429", "503"} <= responses.keys(), where
+    for prefix in ("/api/v1", "/api/v1/projects/{project}"):
+        assert "409" in paths[f"{prefix}/retrain"]["post"]["responses"]
+        assert "409" in paths[f"{prefix}/models/rollback"]["post"]["responses"]
+        assert "409" in paths[f"{prefix}/jobs/{{job_id}}/cancel"]["post"]["responses"]
+        assert (
+            "409" in paths[f"{prefix}/predictions/{{prediction_id}}/feedback"]["post"]["responses"]
+        )
+        assert {"403", "404"} <= paths[f"{prefix}/models/compare"]["get"]["responses"].keys()
+        assert "404" in paths[f"{prefix}/predictions"]["get"]["responses"]  # past the end
+    metrics = paths["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(metrics) == ["text/plain"]
+
+
+def test_request_schemas_state_the_limits_the_server_enforces(client):
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    classify = schemas["ClassifyIn"]
+    assert classify["oneOf"] == [{"required": ["text"]}, {"required": ["texts"]}]
+    assert classify["properties"]["text"]["maxLength"] == 10_000
+    texts = classify["properties"]["texts"]
+    assert (texts["minItems"], texts["maxItems"], texts["items"]["maxLength"]) == (1, 1000, 10_000)
+    assert schemas["FeedbackIn"]["properties"]["label"]["minLength"] == 1
+    assert schemas["ProjectIn"]["properties"]["labels"]["maxItems"] == 100
+    query = client.get("/api/openapi.json").get_json()["paths"]["/api/v1/predictions"]["get"]
+    feedback = next(p for p in query["parameters"] if p["name"] == "feedback")
+    assert feedback["schema"]["enum"] == ["none", "given", "agree", "disagree"]
+    # Every string the server reads refuses NUL, and the schema says so.
+    assert "\\u0000" in schemas["FeedbackIn"]["properties"]["comment"]["pattern"]

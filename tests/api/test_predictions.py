@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -155,3 +157,31 @@ def test_export_is_csv_of_the_filtered_rows(client, ids):
     lines = response.get_data(as_text=True).strip().splitlines()
     assert lines[0].startswith("id,created_at,text,label")
     assert [line.split(",")[0] for line in lines[1:]] == [str(ids[2]), str(ids[0])]
+
+
+def test_export_neutralises_cells_a_spreadsheet_would_run(client):
+    formula = '=HYPERLINK("http://evil.example","click")'
+    pid = client.post("/api/v1/classify", json={"text": formula}).get_json()["id"]
+    text = client.get("/api/v1/predictions/export").get_data(as_text=True)
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows[str(pid)]["text"] == "'" + formula
+    assert '"\'=HYPERLINK(""http://evil.example"",""click"")"' in text
+
+
+@pytest.mark.parametrize(
+    "bound",
+    ["since=9999-12-31T23:59:59-14:00", "until=0001-01-01T00:00:00%2B14:00"],
+)
+def test_a_valid_time_past_the_ends_of_utc_is_a_bound_that_matches_nothing(client, classify, bound):
+    # Valid ISO 8601 (the schema allows it) whose UTC falls outside years 1-9999: it means
+    # "from the end" or "until the start" of time, not an error.
+    classify(SPAM)
+    response = client.get(f"/api/v1/predictions?{bound}")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["items"] == []
+    open_ended = (
+        "since=0001-01-01T00:00:00%2B14:00"
+        if "since" in bound
+        else "until=9999-12-31T23:59:59-14:00"
+    )
+    assert len(client.get(f"/api/v1/predictions?{open_ended}").get_json()["items"]) == 1

@@ -174,3 +174,78 @@ def test_unexpected_errors_are_a_generic_500(make_app, monkeypatch):
         "details": None,
     }
     assert "secret detail" not in response.get_data(as_text=True)
+    assert response.headers["X-Frame-Options"] == "DENY"  # errors carry the headers too
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/api/v1/classify", 200),
+        ("GET", "/api/v1/predictions/999999", 404),
+        ("POST", "/api/v1/models/rollback", 401),
+        ("GET", "/api/v1/classify", 405),
+        ("GET", "/api/openapi.json", 200),
+        ("GET", "/api/docs", 200),
+        ("GET", "/healthz", 200),
+        ("GET", "/metrics", 200),
+        ("GET", "/", 200),
+        ("GET", "/history", 200),
+        ("GET", "/favicon.svg", 200),
+    ],
+)
+def test_every_response_carries_the_security_headers(client, method, path, status):
+    body = {"json": {"text": HAM}} if method == "POST" else {}
+    response = client.open(path, method=method, **body)
+    response.close()  # a file's response holds it open until then
+    assert response.status_code == status
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value, name
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["script-src"] == "'self'"  # no inline script, no other origin
+    assert policy["default-src"] == "'self'"
+
+
+def test_explaining_is_bounded_to_a_smaller_batch(client, count_rows) -> None:  # type: ignore[no-untyped-def]
+    from tagloop.config import Settings
+
+    cap = Settings().max_explain_batch
+    at_cap = client.post("/api/v1/classify?explain=true", json={"texts": [HAM] * cap})
+    assert at_cap.status_code == 200, at_cap.get_json()
+    assert all(p["explanation"] for p in at_cap.get_json()["predictions"])
+    before = count_rows()
+    over = client.post("/api/v1/classify?explain=true", json={"texts": [HAM] * (cap + 1)})
+    assert over.status_code == 413
+    error = error_of(over)
+    assert error["code"] == "explain_batch_too_large" and f"limit is {cap}" in error["message"]
+    assert count_rows() == before  # refused before any work: nothing stored
+    # The same batch without explanations is fine, and /info tells clients the cap.
+    plain = client.post("/api/v1/classify", json={"texts": [HAM] * (cap + 1)})
+    assert plain.status_code == 200
+    assert client.get("/api/v1/info").get_json()["limits"]["max_explain_batch"] == cap
+
+
+def test_a_fresh_comparison_is_for_admins_only(client, active_version, admin_headers) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/v1/models/compare?a={active_version}&b={active_version}"
+    anonymous = client.get(url + "&fresh=true")
+    assert anonymous.status_code == 403
+    assert error_of(anonymous)["code"] == "admin_required"
+    assert "fresh=true" in error_of(anonymous)["message"]
+    wrong = client.get(
+        url + "&fresh=true", headers={"Authorization": "Bearer not-the-token-at-all"}
+    )
+    assert wrong.status_code == 401
+    admin = client.get(url + "&fresh=true", headers=admin_headers)
+    assert admin.status_code == 200 and admin.get_json()["stored"] is False
+    assert client.get(url).status_code == 200  # without fresh, anyone may compare

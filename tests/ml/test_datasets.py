@@ -26,6 +26,7 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     [
         ("data", SMS_ROWS),
         ("data.txt", SMS_ROWS.replace("\n", "\r\n")),
+        ("spam.tsv", SMS_ROWS),  # the README's first line: label<TAB>text, no header
         ("data.csv", 'label,text\nham,See you at 6\nspam,"WIN a prize now"\nham,"Ok lar..."\n'),
         ("data.tsv", "text\tlabel\nSee you at 6\tham\nWIN a prize now\tspam\nOk lar...\tham\n"),
         (
@@ -49,6 +50,16 @@ def test_every_format_loads_the_same_rows(tmp_path, name, content):
     assert ds.rows == 3 and ds.classes == ["ham", "spam"]
     assert ds.source == str(path.resolve())
     assert ds.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_tsv_whose_header_lacks_the_text_column_says_which_format_to_add(tmp_path):
+    # Two fields a line, but the first line is a header (its first field appears once).
+    path = write(tmp_path, "spam.tsv", "category\tbody\nham\tSee you\nspam\tWIN now\n")
+    with pytest.raises(DataError, match="add --format sms"):
+        load_dataset(path)
+    # A header that names the columns is a header, even with two fields a line.
+    path = write(tmp_path, "named.tsv", "label\ttext\nham\tSee you\nspam\tWIN\nham\tOk\n")
+    assert load_dataset(path).texts == ["See you", "WIN", "Ok"]
 
 
 def test_column_names_and_format_can_be_chosen(tmp_path):

@@ -41,10 +41,10 @@ def tickets_version(core, project) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_feedback_labels_are_checked_against_the_project(core, tickets) -> None:  # type: ignore[no-untyped-def]
-    from tagloop.service.errors import Invalid
+    from tagloop.service.errors import Conflict
 
     pid = predictions.classify(core, tickets, ["Add dark mode please"], source="api")
-    with pytest.raises(Invalid, match="'spam' is not one of billing, bug, feature"):
+    with pytest.raises(Conflict, match="'spam' is not one of billing, bug, feature"):
         predictions.give_feedback(core, tickets, pid.predictions[0]["id"], label="spam")
 
 

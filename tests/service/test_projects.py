@@ -109,3 +109,15 @@ def test_a_project_is_cached_per_process_yet_changes_show(settings, core) -> Non
     finally:
         here.close()
         elsewhere.close()
+
+
+def test_a_label_given_again_keeps_its_place_and_takes_the_later_display_name() -> None:
+    labels = projects.check_labels(
+        ["bug", {"name": "billing", "display": "Billing"}, {"name": "bug", "display": "Bug"}, "bug"]
+    )
+    assert labels == [
+        {"name": "bug", "display": "Bug"},
+        {"name": "billing", "display": "Billing"},
+    ]
+    with pytest.raises(Invalid, match="not blank"):
+        projects.check_labels(["bug", " "])

@@ -39,7 +39,23 @@ export function actorNameProblem(name: string): string | null {
 
 const token = ref<string | null>(stored(STORAGE_KEY))
 const actor = ref<string | null>(stored(ACTOR_KEY))
-const dialog = ref<{ open: boolean; message: string | null }>({ open: false, message: null })
+/** What the token is asked for, in the dialog's words: each action says what it changes. */
+export const ADMIN_PURPOSES = {
+  activate: 'Activating a model changes which model serves predictions.',
+  rollback: 'Rolling back changes which model serves predictions: the previous one serves again.',
+  retrain:
+    'Retraining trains a candidate model in the background; the model that serves predictions does not change until you promote it.',
+  cancel: 'Cancelling stops the retraining job; the model that serves predictions does not change.',
+  createProject: 'Creating a project adds a classifier with its own labels and models; no other project changes.',
+  train: "Training adds a model version to this project; it serves only once it is activated.",
+} as const
+export type AdminPurpose = keyof typeof ADMIN_PURPOSES
+
+const dialog = ref<{ open: boolean; message: string | null; purpose: AdminPurpose | null }>({
+  open: false,
+  message: null,
+  purpose: null,
+})
 let answer: ((value: string | null) => void) | null = null
 
 function setToken(value: string | null) {
@@ -54,9 +70,9 @@ function setActor(value: string | null) {
 }
 
 /** Open the dialog; resolves with the token entered, or null if the user cancelled. */
-function askForToken(message: string | null = null): Promise<string | null> {
+function askForToken(message: string | null = null, purpose: AdminPurpose | null = null): Promise<string | null> {
   answer?.(null)
-  dialog.value = { open: true, message }
+  dialog.value = { open: true, message, purpose }
   return new Promise((resolve) => {
     answer = resolve
   })
@@ -69,7 +85,7 @@ function submitToken(value: string | null, name?: string) {
     setToken(trimmed)
     if (name !== undefined) setActor(name)
   }
-  dialog.value = { open: false, message: null }
+  dialog.value = { open: false, message: null, purpose: dialog.value.purpose }
   const resolve = answer
   answer = null
   resolve?.(trimmed)
@@ -80,8 +96,11 @@ function submitToken(value: string | null, name?: string) {
  * first if there is none and again after a 401/403. Resolves to null if the user cancels the
  * dialog; other errors are thrown.
  */
-async function withAdmin<T>(action: (token: string, actor: string | null) => Promise<T>): Promise<T | null> {
-  let current = token.value ?? (await askForToken())
+async function withAdmin<T>(
+  action: (token: string, actor: string | null) => Promise<T>,
+  purpose: AdminPurpose | null = null,
+): Promise<T | null> {
+  let current = token.value ?? (await askForToken(null, purpose))
   for (;;) {
     if (!current) return null
     try {
@@ -89,7 +108,7 @@ async function withAdmin<T>(action: (token: string, actor: string | null) => Pro
     } catch (e) {
       if (!(e instanceof ApiError) || !e.isAuth) throw e
       setToken(null)
-      current = await askForToken(e.message)
+      current = await askForToken(e.message, purpose)
     }
   }
 }

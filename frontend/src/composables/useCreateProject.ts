@@ -136,7 +136,7 @@ export function useCreateProject(pollMs = 1000) {
       if (!created.value) {
         step.value = 'creating'
         const input: ProjectIn = { slug: slug.value, name: name.value.trim() || slug.value, description: description.value.trim() }
-        const project = await withAdmin((token, actor) => createProject(input, { token, actor }))
+        const project = await withAdmin((token, actor) => createProject(input, { token, actor }), 'createProject')
         if (!project) {
           step.value = 'edit'
           return null
@@ -146,7 +146,7 @@ export function useCreateProject(pollMs = 1000) {
       }
       const target = created.value
       step.value = 'uploading'
-      const started = await withAdmin((token, actor) => startTraining(target, upload(), { token, actor }))
+      const started = await withAdmin((token, actor) => startTraining(target, upload(), { token, actor }), 'train')
       if (!started) {
         step.value = 'edit'
         return null

@@ -53,6 +53,24 @@ export function resetInfo() {
   states.clear()
 }
 
+/**
+ * Reload /info until it names model `id` as active. Each server process swaps to a newly
+ * activated version on its next poll (half a second by default), so the first reload after an
+ * activation can still describe the old one: the footer and the Classify header would keep it.
+ */
+async function loadUntilActive(
+  project: string,
+  id: number,
+  { attempts = 40, delayMs = 250 } = {},
+): Promise<boolean> {
+  for (let i = 0; i < attempts; i += 1) {
+    await load(project, true)
+    if (stateOf(project).info?.active_model?.id === id) return true
+    await new Promise((resolve) => setTimeout(resolve, delayMs))
+  }
+  return false
+}
+
 export function useInfo() {
   const project = useProject()
   watch(project, (slug) => void load(slug), { immediate: true })
@@ -73,5 +91,6 @@ export function useInfo() {
     maxBatch,
     labelName,
     reload: () => load(project.value, true),
+    reloadUntilActive: (id: number) => loadUntilActive(project.value, id),
   }
 }

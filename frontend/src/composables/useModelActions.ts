@@ -3,25 +3,29 @@ import { ref } from 'vue'
 import { activateModel, rollbackModel } from '@/api/endpoints'
 import { errorMessage, type AdminAuth } from '@/api/client'
 import type { ActivationResult } from '@/api/types'
-import { useAdminToken } from './useAdminToken'
+import { useAdminToken, type AdminPurpose } from './useAdminToken'
 import { useInfo } from './useInfo'
 
 export function useModelActions() {
   const { withAdmin } = useAdminToken()
-  const { project, reload } = useInfo()
+  const { project, reloadUntilActive } = useInfo()
   const busy = ref(false)
   const error = ref<string | null>(null)
   const notice = ref<string | null>(null)
 
-  async function perform(action: (admin: AdminAuth) => Promise<ActivationResult>, done: (r: ActivationResult) => string) {
+  async function perform(
+    action: (admin: AdminAuth) => Promise<ActivationResult>,
+    done: (r: ActivationResult) => string,
+    purpose: AdminPurpose,
+  ) {
     busy.value = true
     error.value = null
     notice.value = null
     try {
-      const result = await withAdmin((token, actor) => action({ token, actor }))
+      const result = await withAdmin((token, actor) => action({ token, actor }), purpose)
       if (result) {
         notice.value = done(result)
-        void reload()
+        void reloadUntilActive(result.active_model.id)
       }
       return result
     } catch (e) {
@@ -36,12 +40,14 @@ export function useModelActions() {
     perform(
       (admin) => activateModel(project.value, id, admin, reason),
       (r) => `Model #${r.active_model.id} is now active.`,
+      'activate',
     )
 
   const rollback = (reason?: string) =>
     perform(
       (admin) => rollbackModel(project.value, admin, reason),
       (r) => `Rolled back: model #${r.active_model.id} is active again.`,
+      'rollback',
     )
 
   return { busy, error, notice, activate, rollback }

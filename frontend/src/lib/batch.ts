@@ -1,12 +1,15 @@
 /** Reading an uploaded file into messages, splitting them into API-sized chunks, writing results. */
 import Papa from 'papaparse'
 import type { Prediction } from '@/api/types'
+import { toCsv } from './csv'
 import { formatCount } from './format'
 import { codePointLength, utf8Length } from './unicode'
 
 export interface ParsedCsv {
   fields: string[]
   rows: Record<string, string>[]
+  /** Rows with nothing in any field, left out of `rows`. */
+  blankRows: number
   /** Row-level problems papaparse found (ragged rows, bad quotes), 1-based data row numbers. */
   problems: string[]
 }
@@ -22,7 +25,11 @@ export function parseCsv(content: string): ParsedCsv {
     .slice(0, 5)
     .map((e) => (e.row === undefined ? e.message : `Row ${e.row + 1}: ${e.message}`))
   const fields = (result.meta.fields ?? []).filter((f) => f !== '')
-  return { fields, rows: result.data, problems }
+  // papaparse drops blank rows without a count: count them on a second, plain pass.
+  const all = Papa.parse<string[]>(content, { skipEmptyLines: false }).data.slice(1)
+  const blankRows = all.filter((row) => row.every((cell) => cell.trim() === '')).length
+  const trailing = /\r?\n$/.test(content) ? 1 : 0 // the empty "row" after the last line break
+  return { fields, rows: result.data, blankRows: Math.max(0, blankRows - trailing), problems }
 }
 
 const TEXT_COLUMN = /^(text|message|messages|sms|body|content|msg)$/i
@@ -38,25 +45,37 @@ export function guessTextColumn(fields: string[], rows: Record<string, string>[]
   return [...fields].sort((a, b) => meanLength(b) - meanLength(a))[0] ?? null
 }
 
-/** One message per line; blank lines are skipped. */
-export function parseTextLines(content: string): string[] {
-  return content
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
+/** The messages to send, each as it was in the file; blank ones left out, `skipped` says how many. */
+export interface BatchInput {
+  texts: string[]
+  skipped: number
+  /** Per message, the input row it came from (every column), for CSV input. */
+  sources?: Record<string, string>[]
 }
 
-/** The column's values, blank ones left out; `skipped` says how many. */
-export function columnTexts(rows: Record<string, string>[], column: string) {
+/** One message per line, leading and trailing spaces kept; blank lines are skipped and counted. */
+export function parseTextLines(content: string): BatchInput {
+  const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/)
+  if (lines.at(-1) === '') lines.pop() // the file's final line break ends the last line
+  const texts = lines.filter((line) => line.trim() !== '')
+  return { texts, skipped: lines.length - texts.length }
+}
+
+/** The column's values as they are, blank ones left out and counted (with wholly blank rows). */
+export function columnTexts(rows: Record<string, string>[], column: string, blankRows = 0): BatchInput {
   const texts: string[] = []
-  let skipped = 0
+  const sources: Record<string, string>[] = []
+  let skipped = blankRows
   for (const row of rows) {
-    const value = (row[column] ?? '').trim()
-    if (value === '') skipped += 1
-    else texts.push(value)
+    const value = row[column] ?? ''
+    if (value.trim() === '') {
+      skipped += 1
+    } else {
+      texts.push(value)
+      sources.push(row)
+    }
   }
-  return { texts, skipped }
+  return { texts, skipped, sources }
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -145,23 +164,30 @@ export interface BatchRow {
   text: string
   prediction: Prediction | null
   error: string | null
+  /** The input row (every column) the text came from, for CSV input. */
+  source?: Record<string, string>
 }
 
-/** CSV of the results: text, label, confidence, one probability column per class, id, model. */
-export function resultsToCsv(rows: readonly BatchRow[], labels: readonly string[]): string {
-  const fields = [
-    'text',
+/**
+ * CSV of the results: the input's columns as they were (or `text` for a text file), then label,
+ * confidence, one probability column per class, id, model and error. A result column whose
+ * name the input already uses is called `predicted_<name>`.
+ */
+export function resultsToCsv(rows: readonly BatchRow[], labels: readonly string[], inputFields?: readonly string[]): string {
+  const inputs = inputFields?.length ? [...inputFields] : ['text']
+  const results = [
     'label',
     'confidence',
     ...labels.map((label) => `p_${label}`),
     'prediction_id',
     'model_version',
     'error',
-  ]
+  ].map((name) => (inputs.includes(name) ? `predicted_${name}` : name))
+  const fields = [...inputs, ...results]
   const data = rows.map((row) => {
     const p = row.prediction
     return [
-      row.text,
+      ...(inputFields?.length ? inputs.map((f) => row.source?.[f] ?? '') : [row.text]),
       p?.label ?? '',
       p ? p.confidence.toFixed(6) : '',
       ...labels.map((label) => (p?.probabilities[label] !== undefined ? p.probabilities[label].toFixed(6) : '')),
@@ -170,5 +196,5 @@ export function resultsToCsv(rows: readonly BatchRow[], labels: readonly string[
       row.error ?? '',
     ]
   })
-  return Papa.unparse({ fields, data }, { newline: '\r\n' })
+  return toCsv(fields, data)
 }

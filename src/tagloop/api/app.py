@@ -13,6 +13,7 @@ from tagloop.api import (
     clients,
     context,
     errors,
+    headers,
     jsonio,
     limits,
     observability,
@@ -45,7 +46,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         title="tagloop",
         version=__version__,
         spec_path="/api/openapi.json",
-        docs_path="/api/docs",
+        docs_path=None,  # api/web.py serves /api/docs (Swagger UI 5, which reads OpenAPI 3.1)
         static_folder=None,  # type: ignore[arg-type]
     )
     app.config.update(
@@ -70,6 +71,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     context.init_app(app)  # names the request's project before any other hook runs
     auth.init_app(app)  # then the admin token is checked before the body is
     errors.init_app(app)
+    headers.init_app(app)  # security headers on every response
     clients.init_app(app)
     observability.init_app(app)
     limits.init_app(app, settings)

@@ -9,7 +9,8 @@ from flask import jsonify
 
 from tagloop.api import observability
 from tagloop.api.clients import existing_client
-from tagloop.api.context import core, project
+from tagloop.api.context import core, project, settings
+from tagloop.api.errors import ApiError
 from tagloop.api.schemas import ClassifyIn, ExplainQuery
 from tagloop.service.predictions import classify as run
 
@@ -41,13 +42,23 @@ RESPONSES: dict[int | str, Any] = {
     description='Send `{"text": …}` for one prediction or `{"texts": […]}` for a batch '
     "(up to TAGLOOP_MAX_BATCH). Every prediction is stored before the answer leaves and "
     "gets an id for feedback. `?explain=true` adds the tokens that drove each decision "
-    "with character offsets.",
+    "with character offsets; explaining costs far more than classifying, so a batch with "
+    "it holds at most TAGLOOP_MAX_EXPLAIN_BATCH texts (`limits.max_explain_batch` in "
+    "`/info`; more answer 413 `explain_batch_too_large`).",
     responses=RESPONSES,
 )
 def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
     """Classify one text or a batch."""
     single = "text" in body
     texts = [body["text"]] if single else body["texts"]
+    cap = settings().max_explain_batch
+    if query["explain"] and len(texts) > cap:
+        raise ApiError(
+            413,
+            f"too many texts to explain: {len(texts):,} (with explain=true the limit is "
+            f"{cap:,}; without it, {settings().max_batch:,})",
+            code="explain_batch_too_large",
+        )
     result = run(
         core(),
         project(),

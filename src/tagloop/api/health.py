@@ -52,8 +52,16 @@ def readyz() -> tuple[dict[str, Any], int]:
     return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
 
 
+METRICS_RESPONSE: dict[int | str, Any] = {
+    200: {
+        "description": "Prometheus text format",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
 @bp.get("/metrics")
-@bp.doc(summary="Prometheus metrics", responses={200: "text format"})
+@bp.doc(summary="Prometheus metrics", responses=METRICS_RESPONSE)
 def metrics() -> Response:
     """Requests and latency by endpoint and status, predictions by label, model version."""
     return metrics_response()

@@ -1,6 +1,11 @@
-"""Per-client rate limits (Flask-Limiter) and CORS for configured origins only."""
+"""Per-client rate limits (Flask-Limiter), the body size limit for bodies sent without a
+length, and CORS for configured origins only."""
 
 from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask
 from flask_cors import CORS
@@ -13,6 +18,7 @@ UNLIMITED = ("/healthz", "/readyz", "/metrics")
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    app.wsgi_app = SizedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     if settings.rate_limit:
         _init_limiter(app, settings)
     if settings.cors_origins:
@@ -39,3 +45,30 @@ def _exempt() -> bool:
     from flask import request
 
     return request.path in UNLIMITED or not request.path.startswith("/api/")
+
+
+class SizedBody:
+    """Gives a body sent without ``Content-Length`` (``Transfer-Encoding: chunked``) its
+    length, reading at most one byte past ``limit``: a body over the limit is then refused
+    with 413 by its length, as one that declares it is. Werkzeug alone would stop reading
+    at the limit and hand the app a cut-off body (a JSON error, not a 413)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked or (not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated")):
+            stream = environ["wsgi.input"]
+            parts, size = [], 0
+            while size <= self.limit:
+                chunk = stream.read(min(65536, self.limit + 1 - size))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                size += len(chunk)
+            environ["wsgi.input"] = io.BytesIO(b"".join(parts))
+            environ["CONTENT_LENGTH"] = str(size)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length if kept
+        return self.app(environ, start_response)

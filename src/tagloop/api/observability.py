@@ -1,4 +1,4 @@
-"""Prometheus metrics that stay correct with several gunicorn workers.
+"""Prometheus metrics that stay correct with several server workers.
 
 ``tagloop serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before any worker starts; every process
 then writes its samples to files there and ``/metrics`` adds them up. Without it (tests,
@@ -87,4 +87,7 @@ def init_app(app: Flask) -> None:
             elapsed = time.perf_counter() - started
             LATENCY.labels(rule, request.method).observe(elapsed)
             REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
+        # Which server process answered: the one to look at in its log, and how tests know
+        # that they reached every worker.
+        response.headers["X-Tagloop-Worker"] = str(os.getpid())
         return response

@@ -69,7 +69,10 @@ def get_prediction(prediction_id: int) -> dict[str, Any]:
 @bp.post("/predictions/<int:prediction_id>/feedback")
 @bp.input(FeedbackIn, arg_name="body")
 @bp.output(PredictionDetailOut)
-@bp.doc(summary="Give or change feedback: the correct label and an optional comment")
+@bp.doc(
+    summary="Give or change feedback: the correct label and an optional comment",
+    responses=[200, 404, 409],
+)
 def give_feedback(prediction_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Record the correct label. Every change is kept; the newest one counts. The feedback
     is stored before the answer leaves."""

@@ -173,7 +173,11 @@ def info() -> dict[str, Any]:
         "active_model": active,
         "labels": labels,
         "label_names": {name: ref.display(name) for name in labels},
-        "limits": {"max_text_length": cfg.max_text_length, "max_batch": cfg.max_batch},
+        "limits": {
+            "max_text_length": cfg.max_text_length,
+            "max_batch": cfg.max_batch,
+            "max_explain_batch": cfg.max_explain_batch,
+        },
         "store_text": cfg.store_text,
         "project": _out(ref),
     }

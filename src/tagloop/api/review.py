@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
+from flask import request
 
+from tagloop.api.auth import admin_actor
 from tagloop.api.context import core, project
+from tagloop.api.errors import ApiError
 from tagloop.api.schemas import MAX_INT32, ModelOut, PredictionOut
 from tagloop.service.models import compare_versions
 from tagloop.service.review import review_queue
@@ -35,7 +38,10 @@ class CompareQuery(Schema):
     )
     fresh = fields.Boolean(
         load_default=False,
-        metadata={"description": "Recompute even if b stores a comparison with a."},
+        metadata={
+            "description": "Recompute even if b stores a comparison with a (admin: it scores "
+            "both versions inside the request; without the token, 403)."
+        },
     )
 
 
@@ -93,11 +99,24 @@ def review(query: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/models/compare")
 @bp.input(CompareQuery, location="query", arg_name="query")
 @bp.output(CompareOut)
-@bp.doc(summary="Compare two versions on rows neither was trained on", responses=[200, 404, 409])
+@bp.doc(
+    summary="Compare two versions on rows neither was trained on",
+    responses=[200, 401, 403, 404, 409],
+)
 def compare_models(query: dict[str, Any]) -> dict[str, Any]:
     """Both versions scored on the fixed evaluation set(s) from the registry plus the
     held-out slice of feedback, minus any text either trained on: every metric side by
     side (delta = b - a), both confusion matrices and the messages they label differently.
     A candidate's stored comparison with the version it was retrained from is returned as
     stored unless ``fresh=true``."""
+    if query["fresh"]:
+        # Recomputing scores both versions inside the request: not for anonymous callers.
+        if not request.headers.get("Authorization"):
+            raise ApiError(
+                403,
+                "fresh=true recomputes the comparison inside the request, so it is an admin "
+                "action: send 'Authorization: Bearer <admin token>', or leave fresh out",
+                code="admin_required",
+            )
+        admin_actor()
     return compare_versions(core(), project(), query["a"], query["b"], fresh=query["fresh"])

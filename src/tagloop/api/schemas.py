@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from apiflask import Schema, fields, validators
 from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
-from tagloop.service.projects import PROMOTE_METRICS, SLUG
+from tagloop.service.projects import MAX_LABELS, PROMOTE_METRICS, SLUG
 
 
 def _limits() -> tuple[int, int]:
@@ -17,10 +17,37 @@ def _limits() -> tuple[int, int]:
     return settings.max_text_length, settings.max_batch
 
 
+# Patterns the OpenAPI document gives the strings the server checks, so that a request the
+# schema allows is one the server takes. ECMA-262 and Python read them alike.
+NO_NUL = r"^[^\u0000]*$"
+# At least one character a person can see. The server's rule (``visible``) takes any
+# printable character; the pattern names a subset of them (ASCII, Latin, Cyrillic, kana,
+# CJK, Hangul), so a text it allows is one the server takes.
+VISIBLE = (
+    r"^[^\u0000]*[!-~\u00a1-\u00ac\u00ae-\u02ff\u0400-\u04ff\u3041-\u3096"
+    r"\u30a1-\u30fa\u4e00-\u9fff\uac00-\ud7a3][^\u0000]*$"
+)
+# At least one character that is not white space (Python's and ECMA's \s differ on a few).
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
+
+
 class Text(fields.String):
     """A string the database can store: valid Unicode (JSON's ``\\ud800`` escapes decode to
     lone surrogates, which UTF-8 cannot encode) and no NUL (PostgreSQL refuses it). Every
-    string a request carries, in the body or the query, is read with this field."""
+    string a request carries, in the body or the query, is read with this field.
+
+    ``pattern`` is what the OpenAPI document says of it (unless a ``Regexp`` validator
+    gives its own)."""
+
+    pattern = NO_NUL
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        validate = kwargs.get("validate")
+        checks = validate if isinstance(validate, list | tuple) else [validate]
+        if not any(isinstance(v, validators.Regexp) for v in checks):
+            metadata.setdefault("pattern", self.pattern)
+        super().__init__(*args, metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -44,8 +71,20 @@ class UtcDateTime(fields.DateTime):
             return moment
         try:
             return moment.astimezone(UTC).replace(tzinfo=None)
-        except OverflowError as exc:
-            raise ValidationError("time is out of range") from exc
+        except OverflowError:
+            # A valid time whose UTC falls outside years 1-9999 (0001-01-01T00:00+05:00):
+            # as a filter bound it means "from the start" or "to the end" of time.
+            return datetime.min if moment.year == 1 else datetime.max
+
+
+class VisibleText(Text):
+    """A text to classify (or a task's title): it must show something (``check_text``)."""
+
+    pattern = VISIBLE
+
+
+class NotBlankText(Text):
+    pattern = NOT_BLANK
 
 
 def visible(value: str) -> bool:
@@ -63,8 +102,14 @@ def check_text(value: str) -> None:
 
 
 class ClassifyIn(Schema):
-    text = Text(metadata={"description": "One text to classify."})
-    texts = fields.List(Text(), metadata={"description": "A batch of texts."})
+    text = VisibleText(metadata={"description": "One text to classify."})
+    texts = fields.List(
+        VisibleText(),
+        metadata={
+            "description": "A batch of texts (with `?explain=true`, at most "
+            "`limits.max_explain_batch`)."
+        },
+    )
 
     @validates("text")
     def _text(self, value: str, **_: Any) -> None:
@@ -142,7 +187,7 @@ class BatchOut(Schema):
 
 
 class TaskIn(Schema):
-    title = Text(required=True)
+    title = VisibleText(required=True)
 
     @validates("title")
     def _title(self, value: str, **_: Any) -> None:
@@ -188,7 +233,14 @@ class PredictionPage(Schema):
 
 
 class FeedbackIn(Schema):
-    label = Text(required=True, validate=validators.Length(min=1, max=200))
+    label = Text(
+        required=True,
+        validate=validators.Length(min=1, max=200),
+        metadata={
+            "description": "One of the prediction's model's labels or the project's labels "
+            "(another is refused with 409 `unknown_label`)."
+        },
+    )
     comment = Text(load_default="", validate=validators.Length(max=2000))
     reviewer = Text(load_default="", validate=validators.Length(max=200))
 
@@ -263,7 +315,7 @@ class LabelOut(Schema):
 
 
 class LabelIn(Schema):
-    name = Text(required=True, validate=validators.Length(min=1, max=200))
+    name = NotBlankText(required=True, validate=validators.Length(min=1, max=200))
     display = Text(load_default="", validate=validators.Length(max=200))
 
 
@@ -304,6 +356,13 @@ class ProjectList(Schema):
     items = fields.List(fields.Nested(ProjectOut))
 
 
+MAX_LABEL_ITEMS = validators.Length(max=MAX_LABELS)
+LABELS_DOC = {
+    "description": "At most 100 distinct names; a name given again keeps its first place and "
+    "takes the later display name."
+}
+
+
 class ProjectIn(Schema):
     slug = Text(
         required=True,
@@ -312,14 +371,16 @@ class ProjectIn(Schema):
     )
     name = Text(load_default="", validate=validators.Length(max=200))
     description = Text(load_default="", validate=validators.Length(max=2000))
-    labels = fields.List(fields.Nested(LabelIn), load_default=list)
+    labels = fields.List(
+        fields.Nested(LabelIn), load_default=list, validate=MAX_LABEL_ITEMS, metadata=LABELS_DOC
+    )
     settings = fields.Nested(ProjectSettingsIn, load_default=dict)
 
 
 class ProjectPatch(Schema):
     name = Text(validate=validators.Length(max=200))
     description = Text(validate=validators.Length(max=2000))
-    labels = fields.List(fields.Nested(LabelIn))
+    labels = fields.List(fields.Nested(LabelIn), validate=MAX_LABEL_ITEMS, metadata=LABELS_DOC)
     settings = fields.Nested(ProjectSettingsIn)
 
 
@@ -377,8 +438,67 @@ def register_response_schemas(spec: Any) -> Any:
         properties = schema.get("properties") or {}
         optional = OPTIONAL_OUTPUT.get(name, set())
         schema["required"] = [p for p in properties if p not in optional]
+    _state_limits(schemas)
+    _declare_errors(spec._paths, schemas)
     _deprecate_legacy_paths(spec._paths)
     return spec
+
+
+def _state_limits(schemas: dict[str, Any]) -> None:
+    """What the server's settings allow, in the schemas: text length, batch size, and
+    exactly one of ``text`` and ``texts``."""
+    max_length, max_batch = _limits()
+    classify = schemas["ClassifyIn"]
+    classify["properties"]["text"]["maxLength"] = max_length
+    texts = classify["properties"]["texts"]
+    texts.update(minItems=1, maxItems=max_batch)
+    texts["items"]["maxLength"] = max_length
+    classify["oneOf"] = [{"required": ["text"]}, {"required": ["texts"]}]
+    schemas["TaskIn"]["properties"]["title"]["maxLength"] = max_length
+
+
+ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}
+# Statuses any operation of a kind can answer, besides those its view declares.
+BODY_ERRORS = {
+    "400": "The body is not valid JSON (or not UTF-8)",
+    "413": "The body is larger than TAGLOOP_MAX_BODY_BYTES",
+    "415": "The body is not sent with the media type the operation takes",
+}
+ADMIN_ERRORS = {
+    "401": "No admin token, or a wrong one",
+    "403": "Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server)",
+}
+API_ERRORS = {
+    "429": "Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry",
+    "503": "The database is unavailable (`database_unavailable`, with `Retry-After`)",
+}
+
+
+def _declare_errors(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Declare the statuses the server's own layers add to every view: a bad or oversized
+    JSON body, the admin check, the rate limit and an unreachable database."""
+    for path, operations in paths.items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            extra: dict[str, str] = {}
+            body = operation.get("requestBody", {})
+            if "application/json" in body.get("content", {}):
+                extra |= BODY_ERRORS
+                ref = body["content"]["application/json"]["schema"].get("$ref", "")
+                component = schemas.get(ref.rsplit("/", 1)[-1], {})
+                if component.get("required") or component.get("oneOf"):
+                    body["required"] = True  # a body without its required fields is refused
+            elif "multipart/form-data" in body.get("content", {}):
+                extra |= {k: v for k, v in BODY_ERRORS.items() if k != "400"}
+                body["required"] = True
+            if operation.get("security"):
+                extra |= ADMIN_ERRORS
+            if path.startswith("/api/"):
+                extra |= API_ERRORS
+            for status, description in extra.items():
+                responses.setdefault(status, {"description": description, "content": ERROR_REF})
 
 
 PROJECT_PREFIX = "/api/v1/projects/{project}"

@@ -15,11 +15,11 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 NOT_BUILT = (
     "<!doctype html><title>tagloop</title><p>The web app is not built. "
     "Run <code>make run</code> (or <code>npm run build</code> in <code>frontend/</code>). "
-    "The API is at <a href='/api/docs'>/api/docs</a>.</p>"
+    "The OpenAPI document is at <a href='/api/openapi.json'>/api/openapi.json</a>.</p>"
 )
 
 
-DOCS_ASSETS = "/api/docs/assets"
+DOCS = STATIC / "api-docs"  # Swagger UI 5 and its page, put there by the web app's build
 
 
 class NotApiPath(PathConverter):
@@ -29,20 +29,20 @@ class NotApiPath(PathConverter):
 
 
 def init_app(app: APIFlask) -> None:
-    # The interactive docs load Swagger UI from this server, not a CDN, so they work on
-    # machines without internet access.
-    from swagger_ui_bundle import swagger_ui_path
-
-    app.config.update(
-        SWAGGER_UI_CSS=f"{DOCS_ASSETS}/swagger-ui.css",
-        SWAGGER_UI_BUNDLE_JS=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-        SWAGGER_UI_STANDALONE_PRESET_JS=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
-    )
-
-    @app.get(f"{DOCS_ASSETS}/<path:name>")
+    @app.get("/api/docs")
     @app.doc(hide=True)
-    def docs_asset(name: str) -> Response:
-        return send_from_directory(swagger_ui_path, name, max_age=86400)
+    def api_docs() -> Response:
+        """The interactive API docs: Swagger UI from this server's files, no CDN."""
+        if not (DOCS / "index.html").is_file():
+            return Response(NOT_BUILT, mimetype="text/html")
+        response = send_from_directory(DOCS, "index.html")
+        response.cache_control.no_cache = True
+        return response
+
+    @app.get("/api/docs/assets/<path:name>")
+    @app.doc(hide=True)
+    def api_docs_asset(name: str) -> Response:
+        return send_from_directory(DOCS, name, max_age=3600)
 
     app.url_map.converters["not_api"] = NotApiPath
 

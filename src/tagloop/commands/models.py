@@ -30,14 +30,18 @@ def list_(app: App, as_json: bool) -> None:
     if not rows:
         click.echo("no models yet: run 'tagloop train --activate'")
         return
-    header = ("id", "created (UTC)", "backend", "rows", "accuracy", "MCC", "description")
-    click.echo("  {:>4}  {:<19}  {:<8}  {:>7}  {:>8}  {:>6}  {}".format(*header))
+    # Training and evaluation rows, for every version alike (the data file's row count is
+    # the whole file for a first version but the training rows for a retrained one).
+    header = ("id", "created (UTC)", "backend", "train", "eval", "accuracy", "MCC", "description")
+    click.echo("  {:>4}  {:<19}  {:<8}  {:>7}  {:>6}  {:>8}  {:>6}  {}".format(*header))
     for row in rows:
         m = row.metrics or {}
+        split = row.eval_split or {}
         mark = "*" if row.id == active_id else " "
         click.echo(
             f"{mark} {row.id:>4}  {row.created_at:%Y-%m-%d %H:%M:%S}  {row.backend:<8}  "
-            f"{row.data_rows:>7,}  {m.get('accuracy', float('nan')):>8.4f}  "
+            f"{split.get('train_rows', 0):>7,}  {split.get('test_rows', 0):>6,}  "
+            f"{m.get('accuracy', float('nan')):>8.4f}  "
             f"{m.get('mcc', float('nan')):>6.3f}  {row.description}"
         )
 

@@ -7,74 +7,92 @@ import os
 import shutil
 import tempfile
 import warnings
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tagloop.cli import App, fail, pass_app, project_option
 
+if TYPE_CHECKING:
+    from tagloop.config import Settings
+
 
 class Server:
-    """gunicorn with tagloop's hooks, started from Python so no config file is needed."""
+    """granian with tagloop's start-up, started from Python so no config file is needed.
 
-    def __init__(self, app: App, host: str, port: int, workers: int, threads: int) -> None:
-        from gunicorn.app.base import BaseApplication
+    granian reads every connection in Rust: a client that never finishes its headers holds
+    no Python thread, and with hundreds of threads per worker (idle ones end after 30 s)
+    clients that trickle a body do not take them all, so tagloop can face clients directly
+    (docs/deployment.md has the measurements that chose it over gunicorn).
+    """
 
-        settings = app.settings
+    def __init__(self, settings: Settings, host: str, port: int, workers: int, threads: int):
+        from granian.constants import Interfaces
+        from granian.http import HTTP1Settings
+        from granian.log import LogLevels
+        from granian.server import Server as Granian
 
-        class _Gunicorn(BaseApplication):
-            def load_config(self) -> None:
-                options = {
-                    "bind": f"{host}:{port}",
-                    "workers": workers,
-                    "threads": threads,
-                    "worker_class": "gthread" if threads > 1 else "sync",
-                    "accesslog": os.environ.get("TAGLOOP_ACCESS_LOG") or None,
-                    "errorlog": "-",
-                    "loglevel": os.environ.get("TAGLOOP_LOG_LEVEL", "info"),
-                    "timeout": 60,
-                    "graceful_timeout": 20,
-                    "keepalive": 5,
-                    "limit_request_line": 8190,
-                    "proc_name": "tagloop",
-                    "on_starting": _on_starting,
-                    "child_exit": _child_exit,
-                }
-                # gunicorn ≥ 25 opens a control socket at one path per user (~/.gunicorn):
-                # several servers on a machine would take it from each other, and tagloop
-                # does not use it.
-                if "control_socket_disable" in self.cfg.settings:
-                    options["control_socket_disable"] = True
-                for key, value in options.items():
-                    self.cfg.set(key, value)
-
-            def load(self) -> Any:
-                from tagloop import create_app
-
-                return create_app(settings)
-
-        def _on_starting(_server: Any) -> None:
-            # Runs once in the master before any worker: migrate the schema and give the
-            # workers a clean folder to share Prometheus samples through.
-            from tagloop.store import Store
-
-            Store.open(settings).close()
-            metrics_dir = settings.home / "prometheus"
-            shutil.rmtree(metrics_dir, ignore_errors=True)
-            metrics_dir.mkdir(parents=True)
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-
-        self.runner = _Gunicorn()
+        self.settings = settings
+        self.granian = Granian(
+            "tagloop:create_app",  # only named in logs: the loader below builds the app
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=workers,
+            # A request holds its thread from its headers to its response, including while
+            # its body trickles in: enough threads that slow clients do not take them all.
+            blocking_threads=threads,
+            http1_settings=HTTP1Settings(header_read_timeout=HEADER_TIMEOUT_MS),
+            log_level=LogLevels(os.environ.get("TAGLOOP_LOG_LEVEL", "info")),
+            log_access=bool(os.environ.get("TAGLOOP_ACCESS_LOG")),
+            respawn_failed_workers=True,
+            workers_kill_timeout=20,
+        )
 
     def run(self) -> None:
-        self.runner.run()
+        prepare(self.settings)
+        self.granian.serve(
+            spawn_target=_worker,
+            target_loader=partial(_load_app, self.settings),
+            wrap_loader=False,
+        )
 
 
-def _child_exit(_server: Any, worker: Any) -> None:
+HEADER_TIMEOUT_MS = 10_000  # a connection that has not sent its headers by then is closed
+
+
+def prepare(settings: Settings) -> None:
+    """Runs once before any worker: migrate the schema and give the workers a clean folder
+    to share Prometheus samples through."""
+    from tagloop.store import Store
+
+    Store.open(settings).close()
+    metrics_dir = settings.home / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+
+
+def _load_app(settings: Settings) -> Any:
+    from tagloop import create_app
+
+    return create_app(settings)
+
+
+def _worker(*args: Any, **kwargs: Any) -> None:
+    """granian's WSGI worker; at its end, its Prometheus samples are marked dead so
+    ``/metrics`` keeps its counters but drops its gauges. Nothing else is owed at exit:
+    every acknowledged write is already committed (store/writer.py)."""
+    from granian.server.mp import MPServer
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    try:
+        MPServer._spawn_wsgi_worker(*args, **kwargs)
+    finally:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            multiprocess.mark_process_dead(os.getpid())
 
 
 @click.command()
@@ -87,20 +105,20 @@ def _child_exit(_server: Any, worker: Any) -> None:
 )
 @click.option(
     "--threads",
-    default=1,
+    default=256,
     show_default=True,
-    type=click.IntRange(1, 64),
-    help="Threads per worker: 1 runs sync workers (behind a buffering proxy, as gunicorn "
-    "advises); more runs gthread, for clients that connect directly (docs/deployment.md).",
+    type=click.IntRange(1, 1024),
+    help="Threads per worker. A connection holds none until its headers are in; a request "
+    "then holds one until answered, also while its body arrives (docs/deployment.md).",
 )
 @pass_app
 def serve(app: App, host: str | None, port: int | None, workers: int | None, threads: int) -> None:
-    """Serve the API and the web app under gunicorn."""
+    """Serve the API and the web app (granian; SIGHUP restarts the workers gracefully)."""
     settings = app.settings
     if not settings.admin_token:
         click.echo("note: TAGLOOP_ADMIN_TOKEN is not set, so admin endpoints are refused", err=True)
     Server(
-        app, host or settings.host, port or settings.port, workers or settings.workers, threads
+        settings, host or settings.host, port or settings.port, workers or settings.workers, threads
     ).run()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -145,6 +146,13 @@ def _parse_delimited(
         if header is None:
             raise DataError(path, None, "file is empty")
         header = [name.strip() for name in header]
+        if delimiter == "\t" and len(header) == 2 and text_column not in header:
+            raise DataError(
+                path,
+                1,
+                f"no text column {text_column!r} in the header {header!r}: if the file has no "
+                "header and each line is label<TAB>text, add --format sms",
+            )
         t_col = _column(path, header, text_column, "text")
         l_col = _column(path, header, label_column, "label")
         start = reader.line_num + 1
@@ -199,8 +207,23 @@ def _looks_like_sms(text: str) -> bool:
     return bool(tab) and 0 < len(label.strip()) <= 40
 
 
-def detect_format(path: Path, text: str) -> str:
+def _headerless_sms(text: str, columns: tuple[str, str]) -> bool:
+    """A .tsv of ``label<TAB>text`` lines with no header (how the SMS Spam Collection is often
+    saved): every line has two fields, the first names neither column, and its label is one
+    that other lines use too (a header's first field would appear once)."""
+    rows = [line.split("\t") for _, line in itertools.islice(_lines(text), 1000)]
+    if len(rows) < 2 or any(len(row) != 2 for row in rows):
+        return False
+    first = {field.strip() for field in rows[0]}
+    if first & set(columns):
+        return False
+    return any(row[0].strip() == rows[0][0].strip() for row in rows[1:])
+
+
+def detect_format(path: Path, text: str, columns: tuple[str, str] = ("text", "label")) -> str:
     suffix = path.suffix.lower()
+    if suffix == ".tsv" and _headerless_sms(text, columns):
+        return "sms"
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
     if suffix in {"", ".txt"} and _looks_like_sms(text):
@@ -230,7 +253,7 @@ def load_dataset(
     text = _decode(where, data)
     if not text.strip():
         raise DataError(where, None, "file is empty")
-    kind = format or detect_format(file, text)
+    kind = format or detect_format(file, text, (text_column, label_column))
     if kind == "sms":
         texts, labels, _ = _parse_sms(where, text)
     elif kind in ("csv", "tsv"):

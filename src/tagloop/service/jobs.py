@@ -116,7 +116,11 @@ def check_params(backend: str, current: dict[str, Any], changes: dict[str, Any])
     try:
         retraining_backend(backend, current, changes)
     except (ValueError, LookupError, RuntimeError) as exc:
-        raise Invalid(str(exc), details={"json": {"params": [str(exc)]}}) from exc
+        # Which parameters exist and their types depend on the active version's backend,
+        # not on the request's schema: a conflict with the stored state.
+        raise Conflict(
+            str(exc), code="invalid_params", details={"json": {"params": [str(exc)]}}
+        ) from exc
 
 
 def train_from_data(

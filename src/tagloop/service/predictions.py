@@ -20,7 +20,7 @@ from sqlalchemy import Select, false, func, select, update
 
 from tagloop.csvsafe import csv_rows
 from tagloop.service.core import Core
-from tagloop.service.errors import Invalid, NotFound, Unavailable
+from tagloop.service.errors import Conflict, NotFound, Unavailable
 from tagloop.service.projects import ProjectRef, add_labels
 from tagloop.service.serving import Served
 from tagloop.store.models import Feedback, Prediction, utcnow
@@ -321,7 +321,9 @@ def give_feedback(
         row = _get(session, project, prediction_id)
         labels = set(row.probabilities) | {x.name for x in project.labels}
         if label not in labels:
-            raise Invalid(
+            # The labels are the stored prediction's and the project's, not the schema's:
+            # a well-formed label that is not among them conflicts with the stored state.
+            raise Conflict(
                 f"label {label!r} is not one of {', '.join(sorted(labels))}",
                 code="unknown_label",
                 details={"label": label, "labels": sorted(labels)},

@@ -194,9 +194,10 @@ def check_slug(slug: str) -> str:
 
 
 def check_labels(labels: list[Any]) -> list[dict[str, str]]:
-    """Labels as ``[{"name", "display"}]`` from names or objects; names unique, non-blank."""
-    out: list[dict[str, str]] = []
-    seen: set[str] = set()
+    """Labels as ``[{"name", "display"}]`` from names or objects; names non-blank. A name
+    given again keeps its first place and takes the later display name (as a repeated key
+    in a JSON object does), so the result has each name once."""
+    out: dict[str, dict[str, str]] = {}
     for item in labels:
         name, display = (
             (item, "") if isinstance(item, str) else (item.get("name"), item.get("display", ""))
@@ -205,13 +206,12 @@ def check_labels(labels: list[Any]) -> list[dict[str, str]]:
             raise Invalid(f"label {name!r} is not valid: 1-200 characters, not blank")
         if not isinstance(display, str) or len(display) > 200:
             raise Invalid(f"label {name!r}: display name must be text of at most 200 characters")
-        if name in seen:
-            raise Invalid(f"label {name!r} is given twice")
-        seen.add(name)
-        out.append({"name": name, "display": display})
+        if name in out and not display:
+            continue  # a bare repeat changes nothing
+        out[name] = {"name": name, "display": display}
     if len(out) > MAX_LABELS:
         raise Invalid(f"too many labels: {len(out)} (the limit is {MAX_LABELS})")
-    return out
+    return list(out.values())
 
 
 def get(store: Store, settings: Settings, slug: str) -> ProjectRef:

@@ -1,7 +1,7 @@
 """Engines, sessions and migrations.
 
 The schema is owned by Alembic; ``migrate`` brings any database to head under a lock, so
-several gunicorn workers (or servers) starting at once apply each migration exactly once.
+several server workers (or servers) starting at once apply each migration exactly once.
 """
 
 from __future__ import annotations

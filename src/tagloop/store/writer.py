@@ -127,7 +127,7 @@ class PredictionWriter:
                 ids = self._insert([values for pending in batch for values in pending.rows])
         except BaseException as exc:
             # Every caller in the batch fails with the writer's error; an interrupt
-            # (SystemExit from gunicorn's timeout, say) stays the writing thread's own.
+            # (SystemExit from a server timeout, say) stays the writing thread's own.
             shared = exc if isinstance(exc, Exception) else RuntimeError("write interrupted")
             for pending in batch:
                 pending.error, pending.written = shared, True

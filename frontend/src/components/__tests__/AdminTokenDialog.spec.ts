@@ -114,3 +114,27 @@ describe('the name for the activation history', () => {
     expect(sessionStorage.getItem('tagloop.adminActor')).toBeNull()
   })
 })
+
+describe('the dialog', () => {
+  it('words itself for the action at hand', async () => {
+    stubServer()
+    const dialog = mount(AdminTokenDialog, { attachTo: document.body })
+    mounted.push(dialog)
+    const purpose = () => dialog.get('[data-testid="admin-purpose"]').text()
+
+    const activating = useModelActions().activate(2)
+    await vi.waitFor(() => expect(dialog.find('dialog').attributes('open')).toBeDefined())
+    expect(purpose()).toContain('changes which model serves predictions')
+    useAdminToken().submitToken(null)
+    await activating
+
+    const panel = mount(RetrainPanel, { props: { activeId: 1 } })
+    mounted.push(panel)
+    await flushPromises()
+    await panel.find('[data-testid="retrain"]').trigger('click')
+    await vi.waitFor(() => expect(dialog.find('dialog').attributes('open')).toBeDefined())
+    expect(purpose()).toContain('does not change until you promote it')
+    expect(purpose()).not.toContain('changes which model serves')
+    useAdminToken().submitToken(null)
+  })
+})

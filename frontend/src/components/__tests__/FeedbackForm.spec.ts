@@ -43,7 +43,8 @@ describe('FeedbackForm', () => {
     const wrapper = mount(FeedbackForm, { props: { prediction: prediction() } })
     await wrapper.get('[data-testid="feedback-no"]').trigger('click')
     const radios = wrapper.findAll('input[type="radio"]')
-    expect(radios.map((r) => (r.element as HTMLInputElement).value)).toEqual(['ham', 'spam'])
+    // "Something else" offers every label but the predicted one.
+    expect(radios.map((r) => (r.element as HTMLInputElement).value)).toEqual(['ham'])
     expect((radios[0].element as HTMLInputElement).checked).toBe(true)
     await wrapper.get('textarea').setValue('my friend')
     await wrapper.get('form').trigger('submit')
@@ -71,5 +72,32 @@ describe('FeedbackForm', () => {
     expect(wrapper.find('[data-testid="feedback-yes"]').exists()).toBe(false)
     await wrapper.get('button').trigger('click')
     expect(wrapper.find('[data-testid="feedback-yes"]').exists()).toBe(true)
+  })
+
+  it('shows the comment given with the feedback', () => {
+    const feedback = { label: 'ham', comment: 'my friend wrote this', reviewer: 'x', created_at: '', agrees: false }
+    const wrapper = mount(FeedbackForm, { props: { prediction: prediction({ feedback }) } })
+    expect(wrapper.get('[data-testid="feedback-comment"]').text()).toBe('my friend wrote this')
+    const none = mount(FeedbackForm, { props: { prediction: prediction({ feedback: { ...feedback, comment: '' } }) } })
+    expect(none.find('[data-testid="feedback-comment"]').exists()).toBe(false)
+  })
+
+  it('keeps focus in the feedback area after "Yes" replaces the buttons', async () => {
+    stubFeedback()
+    const host = document.createElement('div')
+    document.body.append(host)
+    // The parent shows the stored feedback as soon as it hears of it, as the pages do.
+    const wrapper = mount(FeedbackForm, {
+      props: { prediction: prediction(), onUpdated: (p: ReturnType<typeof prediction>) => void wrapper.setProps({ prediction: p }) },
+      attachTo: host,
+    })
+    const yes = wrapper.get('[data-testid="feedback-yes"]')
+    ;(yes.element as HTMLButtonElement).focus()
+    await yes.trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="feedback-yes"]').exists()).toBe(false)
+    expect(wrapper.element.contains(document.activeElement)).toBe(true)
+    expect(document.activeElement?.textContent).toContain('Change')
+    wrapper.unmount()
   })
 })

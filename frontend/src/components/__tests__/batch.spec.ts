@@ -138,20 +138,36 @@ describe('guessTextColumn and columnTexts', () => {
     expect(guessTextColumn([])).toBeNull()
   })
 
-  it('skips blank values and counts them', () => {
-    const { texts, skipped } = columnTexts([{ t: ' one ' }, { t: '' }, { t: '  ' }, { t: 'two' }, {}], 't')
-    expect(texts).toEqual(['one', 'two'])
-    expect(skipped).toBe(3)
+  it('skips blank values and counts them, keeping the others as they are with their row', () => {
+    const rows: Record<string, string>[] = [{ t: ' one ', id: 'a' }, { t: '' }, { t: '  ' }, { t: 'two', id: 'b' }, {}]
+    const { texts, skipped, sources } = columnTexts(rows, 't', 2)
+    expect(texts).toEqual([' one ', 'two'])
+    expect(skipped).toBe(3 + 2) // blank values, and the wholly blank rows the parser dropped
+    expect(sources?.map((r) => r.id)).toEqual(['a', 'b'])
+  })
+
+  it('counts the wholly blank rows of a CSV file', () => {
+    expect(parseCsv('id,text\n1,a\n\n  \n2,b\n').blankRows).toBe(2)
+    expect(parseCsv('id,text\n1,a\n2,b').blankRows).toBe(0)
   })
 })
 
 describe('parseTextLines', () => {
   it('takes one message per line, Windows or Unix endings, no blank lines, no BOM', () => {
-    expect(parseTextLines('\uFEFFfirst\r\nsecond\n\n  third  \n')).toEqual(['first', 'second', 'third'])
+    expect(parseTextLines('\uFEFFfirst\r\nsecond\n\n  third  \n')).toEqual({ texts: ['first', 'second', '  third  '], skipped: 1 })
+    expect(parseTextLines('a\n \n\nb')).toEqual({ texts: ['a', 'b'], skipped: 2 })
   })
 })
 
 describe('resultsToCsv', () => {
+  it('keeps every input column as it was, then the results (renamed where names collide)', () => {
+    const source = { id: '17', label: 'from-the-file', text: '  hi there  ' }
+    const csv = resultsToCsv([{ text: source.text, prediction: prediction({ id: 11 }), error: null, source }], ['ham', 'spam'], ['id', 'label', 'text'])
+    const parsed = Papa.parse<Record<string, string>>(csv, { header: true, skipEmptyLines: true })
+    expect(parsed.meta.fields?.slice(0, 4)).toEqual(['id', 'label', 'text', 'predicted_label'])
+    expect(parsed.data[0]).toMatchObject({ id: '17', label: 'from-the-file', text: '  hi there  ', predicted_label: 'spam', prediction_id: '11' })
+  })
+
   it('writes a row per message with label, confidence, probabilities, id and model', () => {
     const csv = resultsToCsv(
       [

@@ -131,7 +131,7 @@ describe('withAdmin', () => {
 
     const pending = admin.withAdmin(action)
     await Promise.resolve()
-    expect(admin.dialog.value).toEqual({ open: true, message: null })
+    expect(admin.dialog.value).toEqual({ open: true, message: null, purpose: null })
     admin.submitToken('wrong')
     await vi.waitFor(() => expect(admin.dialog.value.open).toBe(true))
     expect(admin.dialog.value.message).toBe('invalid admin token')

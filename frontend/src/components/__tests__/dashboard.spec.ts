@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { mount, RouterLinkStub } from '@vue/test-utils'
+import { flushPromises, mount, RouterLinkStub } from '@vue/test-utils'
+import { createMemoryHistory, createRouter } from 'vue-router'
 import { Bar } from 'vue-chartjs'
 import type { ChartData } from 'chart.js'
 import DashboardView from '@/views/DashboardView.vue'
@@ -48,7 +49,9 @@ describe('the dashboard', () => {
       return jsonResponse({ error: { code: 'not_found', message: 'nope', details: null } }, 404)
     })
     vi.stubGlobal('fetch', fetchMock)
-    const wrapper = mount(DashboardView, { global: { stubs: { RouterLink: RouterLinkStub } } })
+    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/dashboard', component: DashboardView }] })
+    await router.push('/dashboard')
+    const wrapper = mount(DashboardView, { global: { plugins: [router], stubs: { RouterLink: RouterLinkStub } } })
     const select = () => wrapper.find('select#model-version')
     await vi.waitFor(() => expect(select().findAll('option')).toHaveLength(3))
     expect(select().findAll('option').map((o) => o.text())).toEqual(['All versions', 'Model #2 (active)', 'Model #1'])
@@ -64,6 +67,7 @@ describe('the dashboard', () => {
 
     await select().setValue('2')
     await vi.waitFor(() => expect(wrapper.find('.summary').text()).toContain('5'))
+    expect(router.currentRoute.value.query).toEqual({ model: '2' }) // the filter is in the URL
     const urls = fetchMock.mock.calls.map(([u]) => String(u)).filter((u) => u.includes('/stats'))
     expect(urls).toEqual(['/api/v1/projects/default/stats?days=30', '/api/v1/projects/default/stats?days=30&model_version=2'])
     expect(chartTotals()).toEqual([5, 1, 5])
@@ -73,6 +77,16 @@ describe('the dashboard', () => {
 
     await select().setValue('')
     await vi.waitFor(() => expect(chartTotals()).toEqual([12, 2, 12]))
+    expect(router.currentRoute.value.query).toEqual({})
     wrapper.unmount()
+
+    // A link with filters opens the dashboard filtered that way.
+    await router.push('/dashboard?days=7&model=1')
+    const linked = mount(DashboardView, { global: { plugins: [router], stubs: { RouterLink: RouterLinkStub } } })
+    await flushPromises()
+    await vi.waitFor(() => expect(linked.find('.summary').text()).toContain('7'))
+    expect((linked.find('select#days').element as HTMLSelectElement).value).toBe('7')
+    expect(fetchMock.mock.calls.map(([u]) => String(u)).filter((u) => u.includes('/stats')).at(-1)).toBe('/api/v1/projects/default/stats?days=7&model_version=1')
+    linked.unmount()
   })
 })

@@ -65,7 +65,7 @@ logging.getLogger("flair").setLevel(logging.WARNING)
 
 
 def _configure_torch() -> None:
-    # Two cores here; an explicit OMP_NUM_THREADS (e.g. 1 per gunicorn worker) wins.
+    # Two cores here; an explicit OMP_NUM_THREADS (e.g. 1 per server worker) wins.
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
