@@ -23,6 +23,7 @@ from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
 from tagloop.api.items import bp as items_bp
 from tagloop.api.jobs import bp as jobs_bp
+from tagloop.api.labelling import bp as labelling_bp
 from tagloop.api.models import bp as models_bp
 from tagloop.api.predictions import bp as predictions_bp
 from tagloop.api.projects import bp as projects_bp
@@ -45,6 +46,7 @@ PER_PROJECT = (
     jobs_bp,
     review_bp,
     items_bp,
+    labelling_bp,
 )
 
 

@@ -280,7 +280,7 @@ def update(
     return get(store, settings, project.slug)
 
 
-def add_labels(store: Store, project: ProjectRef, names: list[str]) -> None:
+def add_labels(store: Store, project: ProjectRef, names: list[str], *, display: str = "") -> None:
     """Add labels a model or a label set brings that the project does not list yet."""
     known = {label.name for label in project.labels}
     new = [name for name in names if name not in known]
@@ -293,7 +293,7 @@ def add_labels(store: Store, project: ProjectRef, names: list[str]) -> None:
         have = {x["name"] for x in row.labels or []}
         row.labels = [
             *(row.labels or []),
-            *({"name": n, "display": ""} for n in new if n not in have),
+            *({"name": n, "display": display} for n in new if n not in have),
         ]
 
 
