@@ -97,3 +97,18 @@ def test_bad_requests_are_json_errors(client, inbox, method, path, body, status)
     response = getattr(client, method)(f"{inbox}/{path}", json=body)
     assert response.status_code == status
     assert error_of(response)["message"]
+
+
+def test_enough_labels_queue_the_first_model(client, inbox, admin_headers):
+    client.patch(
+        "/api/v1/projects/inbox",
+        json={"settings": {"labels_before_first_model": 2}},
+        headers=admin_headers,
+    )
+    for item in client.get(f"{inbox}/next?limit=10").get_json()["items"]:
+        label = "bug" if "crash" in item["text"] else "billing"
+        client.post(f"{inbox}/items/{item['id']}/label", json={"label": label})
+    jobs = client.get("/api/v1/projects/inbox/jobs").get_json()["items"]
+    assert [(j["kind"], j["status"], j["requested_by"]) for j in jobs] == [
+        ("train", "queued", "auto (labelling)")
+    ]

@@ -553,7 +553,9 @@ export interface paths {
         /**
          * Label an item
          * @deprecated
-         * @description Serves the default project; `/api/v1/projects/{project}/labelling/items/{item_id}/label` names the project.
+         * @description labels queue the project's first model, and later ones (see docs/labelling.md).
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/labelling/items/{item_id}/label` names the project.
          */
         post: {
             parameters: {
@@ -2184,7 +2186,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Label an item */
+        /**
+         * Label an item
+         * @description labels queue the project's first model, and later ones (see docs/labelling.md).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4058,7 +4063,11 @@ export interface components {
             /** @enum {string} */
             auto_promote_metric?: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
             auto_retrain_after?: number;
+            /** @description Train the first model once 2 labels have this many labelled items each (0: never). */
+            labels_before_first_model?: number;
             retention_days?: number;
+            /** @description Retrain after this many further labels (0: never). */
+            retrain_after_labels?: number;
         };
         ProjectSettingsOut: {
             anonymous_classify: boolean;
@@ -4066,7 +4075,11 @@ export interface components {
             /** @enum {string} */
             auto_promote_metric: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
             auto_retrain_after: number;
+            /** @description Train the first model once 2 labels have this many labelled items each (0: never). */
+            labels_before_first_model: number;
             retention_days: number;
+            /** @description Retrain after this many further labels (0: never). */
+            retrain_after_labels: number;
         };
         ReasonIn: {
             /** @default  */

@@ -16,7 +16,7 @@ from tagloop.api.auth import admin_actor
 from tagloop.api.clients import client_for_results
 from tagloop.api.context import core, project
 from tagloop.api.schemas import LabelIn, LabelOut, Text
-from tagloop.service import labelling, projects
+from tagloop.service import label_training, labelling, projects
 
 bp = APIBlueprint("labelling", __name__, url_prefix="/api/v1", tag="Labelling")
 
@@ -76,8 +76,12 @@ def next_items(query: dict[str, Any]) -> dict[str, Any]:
 @bp.output(ItemOut)
 @bp.doc(summary="Label an item", responses=[200, 404, 409, 422])
 def label_item(item_id: int, body: dict[str, Any]) -> labelling.ItemOut:
-    """409 if the item is already labelled or skipped, or someone else holds it."""
-    return labelling.label(core(), project(), item_id, body["label"], labeller())
+    """409 if the item is already labelled or skipped, or someone else holds it. Enough
+    labels queue the project's first model, and later ones (see docs/labelling.md)."""
+    the_core, ref = core(), project()
+    out = labelling.label(the_core, ref, item_id, body["label"], labeller())
+    label_training.after_label(the_core, ref)
+    return out
 
 
 @bp.post("/labelling/items/<int:item_id>/skip")

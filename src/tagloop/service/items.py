@@ -8,7 +8,6 @@ metadata. Rows go in with bulk ``INSERT``s of ``CHUNK`` rows, so 100,000 texts t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tagloop.ml.datasets import DataError
+from tagloop.ml.retrain import sha256_text
 from tagloop.ml.unlabelled import TextRows, read_texts
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, Invalid
@@ -38,10 +38,6 @@ class ImportResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def import_file(

@@ -42,6 +42,10 @@ class ProjectSettings:
     auto_promote_margin: float = 0.0
     retention_days: int = 0
     anonymous_classify: bool = True
+    # Labelling (service/label_training.py): the first model is trained once two labels
+    # have this many examples each; later ones after this many further labels. 0: never.
+    labels_before_first_model: int = 8
+    retrain_after_labels: int = 50
 
     @classmethod
     def defaults(cls, settings: Settings) -> ProjectSettings:
