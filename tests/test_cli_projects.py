@@ -108,6 +108,7 @@ def test_a_project_starts_from_labels_and_an_unlabelled_file(tmp_path: Path) -> 
         "source": str(texts),
         "rows": 3,
         "added": 2,
+        "labelled": 0,
         "duplicates": 1,
         "already_present": 0,
     }
@@ -115,3 +116,19 @@ def test_a_project_starts_from_labels_and_an_unlabelled_file(tmp_path: Path) -> 
     bad.write_text('{"text": "fine"}\n{"body": "no text"}\n')
     out = run(env, "import", "--project", "inbox", str(bad), ok=False)
     assert f"{bad}:2: no text field 'text'" in out
+    # Label Studio tasks come in labelled; the export gives them back with who and when.
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(
+        json.dumps(
+            [
+                {
+                    "data": {"text": "cannot log in"},
+                    "annotations": [{"result": [{"value": {"choices": ["bug"]}}]}],
+                }
+            ]
+        )
+    )
+    run(env, "import", "--project", "inbox", str(tasks))
+    out = run(env, "export", "--project", "inbox", "--format", "jsonl")
+    assert [json.loads(line)["label"] for line in out.splitlines()] == ["bug"]
+    assert json.loads(out)["labelled_by"] == "cli"

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { expect, test } from '@playwright/test'
 import { ADMIN_TOKEN, apiJson, expectNoSeriousViolations, screenshotBoth } from './helpers'
 
@@ -66,6 +67,11 @@ test('a project starts empty, is filled from a file and labelled with the keyboa
   const counts = await apiJson<Counts>(request, `/api/v1/projects/${slug}/items/counts`)
   expect(counts.labelled).toBe(6)
   expect(Object.values(counts.by_label).reduce((a, b) => a + b, 0)).toBe(6)
+
+  const download = page.waitForEvent('download')
+  await page.getByRole('link', { name: 'JSON Lines' }).click()
+  const lines = readFileSync((await (await download).path()) as string, 'utf-8').trim().split('\n')
+  expect(lines.map((l: string) => JSON.parse(l).metadata.channel)).toEqual(Array(6).fill('email'))
 
   await expectNoSeriousViolations(page, 'the labelling page')
   await screenshotBoth(page, 'label')

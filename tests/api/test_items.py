@@ -4,6 +4,7 @@ filled by JSON and by a file upload; refusals name the problem and store nothing
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -34,6 +35,7 @@ def test_json_bulk_import_collapses_duplicates(client, admin_headers, inbox, cou
         "source": "request",
         "rows": 3,
         "added": 2,
+        "labelled": 0,
         "duplicates": 1,
         "already_present": 0,
     }
@@ -94,3 +96,27 @@ def test_importing_needs_the_admin_token(client, inbox, count_rows):
     response = client.post(f"{inbox}/items", json={"texts": ["a"]})
     assert response.status_code == 401
     assert count_rows(Item) == 0
+
+
+def test_export_and_label_studio_upload(client, admin_headers, inbox):
+    client.post(f"{inbox}/items", json={"texts": ["+1 crash", "refund"]}, headers=admin_headers)
+    for item in client.get(f"{inbox}/labelling/next?limit=2").get_json()["items"]:
+        label = "bug" if "crash" in item["text"] else "billing"
+        client.post(f"{inbox}/labelling/items/{item['id']}/label", json={"label": label})
+    exported = client.get(f"{inbox}/items/export?format=csv")
+    assert exported.status_code == 200
+    assert exported.mimetype == "text/csv"
+    assert "'+1 crash,bug,client:" in exported.get_data(as_text=True)
+    tasks = client.get(f"{inbox}/items/export?format=labelstudio")
+    assert 'filename="inbox-labels.json"' in tasks.headers["Content-Disposition"]
+    client.post("/api/v1/projects", json={"slug": "copy", "labels": []}, headers=admin_headers)
+    uploaded = client.post(
+        "/api/v1/projects/copy/items/file",
+        data={"file": (io.BytesIO(tasks.get_data()), "tasks.json")},
+        headers=admin_headers,
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    assert (uploaded.get_json()["added"], uploaded.get_json()["labelled"]) == (2, 2)
+    jsonl = client.get("/api/v1/projects/copy/items/export?format=jsonl").get_data(as_text=True)
+    assert [json.loads(line)["labelled_by"] for line in jsonl.splitlines()] == ["admin:admin"] * 2
+    assert client.get(f"{inbox}/items/export?format=xml").status_code == 422

@@ -172,3 +172,7 @@ export const importItems = (project: string, upload: ItemsUpload, admin: AdminAu
   if (upload.textColumn) form.set('text_column', upload.textColumn)
   return postForm<Answer<'/projects/{project}/items/file', 'post', ImportResult>>(`${at(project)}/items/file`, form, admin)
 }
+
+/** The URL of a download of the labelled items: `csv`, `jsonl` or `labelstudio` (JSON tasks). */
+export const labelsExportUrl = (project: string, format: 'csv' | 'jsonl' | 'labelstudio') =>
+  `${API_BASE}${at(project)}/items/export${toQueryString({ format })}`

@@ -297,6 +297,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/items/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the labelled items (CSV, JSON Lines or Label Studio JSON)
+         * @deprecated
+         * @description would run as formulas start with a quote.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/items/export` names the project.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description csv, jsonl, or labelstudio (Label Studio's JSON tasks). */
+                    format?: "csv" | "jsonl" | "labelstudio";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                        "application/x-ndjson": unknown;
+                        "text/csv": unknown;
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/items/file": {
         parameters: {
             query?: never;
@@ -309,7 +365,7 @@ export interface paths {
         /**
          * Add unlabelled texts from a file (admin)
          * @deprecated
-         * @description CSV/TSV with a header (the text column; other columns are kept as metadata), JSON Lines (the text field; other fields are kept), or one text a line. A bad line is a 422 naming the file and line, and nothing is stored.
+         * @description CSV/TSV with a header (the text column; other columns are kept as metadata), JSON Lines (the text field; other fields are kept), one text a line, or a Label Studio JSON export (tasks with data.text; annotated tasks come in labelled). A bad line is a 422 naming the file and line, and nothing is stored.
          *
          *     Serves the default project; `/api/v1/projects/{project}/items/file` names the project.
          */
@@ -1924,6 +1980,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/items/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the labelled items (CSV, JSON Lines or Label Studio JSON)
+         * @description would run as formulas start with a quote.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description csv, jsonl, or labelstudio (Label Studio's JSON tasks). */
+                    format?: "csv" | "jsonl" | "labelstudio";
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                        "application/x-ndjson": unknown;
+                        "text/csv": unknown;
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/items/file": {
         parameters: {
             query?: never;
@@ -1935,7 +2055,7 @@ export interface paths {
         put?: never;
         /**
          * Add unlabelled texts from a file (admin)
-         * @description CSV/TSV with a header (the text column; other columns are kept as metadata), JSON Lines (the text field; other fields are kept), or one text a line. A bad line is a 422 naming the file and line, and nothing is stored.
+         * @description CSV/TSV with a header (the text column; other columns are kept as metadata), JSON Lines (the text field; other fields are kept), one text a line, or a Label Studio JSON export (tasks with data.text; annotated tasks come in labelled). A bad line is a 422 naming the file and line, and nothing is stored.
          */
         post: {
             parameters: {
@@ -3835,6 +3955,8 @@ export interface components {
             already_present: number;
             /** @description Rows repeating a text earlier in the same input. */
             duplicates: number;
+            /** @description New items that came labelled (Label Studio). */
+            labelled: number;
             /** @description Texts read. */
             rows: number;
             source: string;
@@ -3891,7 +4013,7 @@ export interface components {
              * @description Default: from the file name (.csv, .tsv, .jsonl; else lines).
              * @enum {string}
              */
-            format?: "csv" | "tsv" | "jsonl" | "lines";
+            format?: "csv" | "tsv" | "jsonl" | "lines" | "labelstudio";
             /** @default text */
             text_column: string;
         };

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
+from flask import Response, stream_with_context
 
 from tagloop.api.auth import admin_required
 from tagloop.api.context import core, project
@@ -15,7 +16,7 @@ from tagloop.api.errors import upload
 from tagloop.api.schemas import Text
 from tagloop.ml.datasets import DataError
 from tagloop.ml.unlabelled import TEXT_FORMATS, read_texts
-from tagloop.service import items
+from tagloop.service import items, label_export
 
 bp = APIBlueprint("items", __name__, url_prefix="/api/v1", tag="Labelling")
 ADMIN: dict[str, Any] = {"security": "AdminToken"}
@@ -48,6 +49,9 @@ class ImportOut(Schema):
     source = fields.String(required=True)
     rows = fields.Integer(required=True, metadata={"description": "Texts read."})
     added = fields.Integer(required=True, metadata={"description": "New items."})
+    labelled = fields.Integer(
+        required=True, metadata={"description": "New items that came labelled (Label Studio)."}
+    )
     duplicates = fields.Integer(
         required=True, metadata={"description": "Rows repeating a text earlier in the same input."}
     )
@@ -85,7 +89,8 @@ def add_items(body: dict[str, Any], actor: str) -> dict[str, Any]:
 @bp.doc(
     summary="Add unlabelled texts from a file (admin)",
     description="CSV/TSV with a header (the text column; other columns are kept as metadata), "
-    "JSON Lines (the text field; other fields are kept), or one text a line. A bad line is a "
+    "JSON Lines (the text field; other fields are kept), one text a line, or a Label Studio "
+    "JSON export (tasks with data.text; annotated tasks come in labelled). A bad line is a "
     "422 naming the file and line, and nothing is stored.",
     responses=[201, 409, 422],
     **ADMIN,
@@ -109,7 +114,7 @@ def add_items_file(form: dict[str, Any], actor: str) -> dict[str, Any]:
         except DataError as exc:
             raise items.data_error(exc, name) from exc
     rows.source = name
-    return items.add_items(the_core, project(), rows).as_dict()
+    return items.add_items(the_core, project(), rows, labelled_by=f"admin:{actor}").as_dict()
 
 
 @bp.get("/items/counts")
@@ -117,3 +122,41 @@ def add_items_file(form: dict[str, Any], actor: str) -> dict[str, Any]:
 @bp.doc(summary="How many items are imported, labelled, skipped and open; labels per label")
 def item_counts() -> dict[str, Any]:
     return items.counts(core(), project())
+
+
+class ExportQuery(Schema):
+    format = fields.String(
+        load_default="csv",
+        validate=validators.OneOf(label_export.FORMATS),
+        metadata={"description": "csv, jsonl, or labelstudio (Label Studio's JSON tasks)."},
+    )
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv",
+    "jsonl": "application/x-ndjson",
+    "labelstudio": "application/json",
+}
+EXPORT_RESPONSE: dict[int | str, Any] = {
+    200: {"description": "the file", "content": {t: {} for t in EXPORT_TYPES.values()}}
+}
+EXPORT_SUFFIX = {"csv": "csv", "jsonl": "jsonl", "labelstudio": "json"}
+
+
+@bp.get("/items/export")
+@bp.input(ExportQuery, location="query", arg_name="query")
+@bp.doc(
+    summary="Export the labelled items (CSV, JSON Lines or Label Studio JSON)",
+    responses=EXPORT_RESPONSE,
+)
+def export_items(query: dict[str, Any]) -> Response:
+    """Text, label, who labelled it, when, and the kept metadata; CSV cells a spreadsheet
+    would run as formulas start with a quote."""
+    kind = query["format"]
+    ref = project()
+    name = f"{ref.slug}-labels.{EXPORT_SUFFIX[kind]}"
+    return Response(
+        stream_with_context(label_export.export(core(), ref, kind)),
+        mimetype=EXPORT_TYPES[kind],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

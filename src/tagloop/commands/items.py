@@ -14,9 +14,9 @@ from tagloop.commands.train import progress_bar
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "tsv", "jsonl", "lines"]),
-    help="File format (default: from the name: .csv, .tsv, .jsonl; anything else is one "
-    "text a line).",
+    type=click.Choice(["csv", "tsv", "jsonl", "lines", "labelstudio"]),
+    help="File format (default: from the name: .csv, .tsv, .jsonl, .json for a Label Studio "
+    "export; anything else is one text a line).",
 )
 @click.option(
     "--text-column", default="text", show_default=True, help="CSV/TSV column or JSONL field."
@@ -35,7 +35,13 @@ def import_(app: App, file: str, fmt: str | None, text_column: str, as_json: boo
     try:
         with progress_bar(not as_json) as report:
             result = import_file(
-                app.core, app.project, file, format=fmt, text_column=text_column, progress=report
+                app.core,
+                app.project,
+                file,
+                format=fmt,
+                text_column=text_column,
+                progress=report,
+                labelled_by="cli",
             )
     except DataError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -49,4 +55,31 @@ def import_(app: App, file: str, fmt: str | None, text_column: str, as_json: boo
     )
 
 
-COMMANDS = [import_]
+@click.command()
+@project_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "labelstudio"]),
+    default="csv",
+    show_default=True,
+    help="labelstudio: Label Studio's JSON tasks, to import there.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Default: stdout."
+)
+@pass_app
+def export(app: App, fmt: str, output: str | None) -> None:
+    """Write a project's labelled items: text, label, who, when and metadata."""
+    from tagloop.service.label_export import export as export_labels
+
+    chunks = export_labels(app.core, app.project, fmt)
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as out:
+        out.writelines(chunks)
+
+
+COMMANDS = [import_, export]

@@ -1,5 +1,6 @@
 """Read unlabelled texts from a file: CSV/TSV with a header (a chosen text column), JSON
-Lines (a chosen text field), or plain text, one text a line.
+Lines (a chosen text field), plain text (one text a line), or Label Studio's JSON tasks
+(which may bring labels).
 
 Like the labelled loaders in ``ml/datasets.py`` it is all-or-nothing: it returns every row
 or raises ``DataError`` naming the file and line. The other columns (or fields) of a row are
@@ -18,8 +19,15 @@ from typing import Any
 
 from tagloop.ml.datasets import DataError, _decode, _lines
 
-TEXT_FORMATS = ("csv", "tsv", "jsonl", "lines")
-_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "lines"}
+TEXT_FORMATS = ("csv", "tsv", "jsonl", "lines", "labelstudio")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "lines",
+    ".json": "labelstudio",
+}
 
 
 @dataclass
@@ -30,6 +38,9 @@ class TextRows:
     texts: list[str] = field(default_factory=list)
     meta: list[dict[str, Any] | None] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
+    # Labels a file brings (Label Studio's annotations): one per text, None if unlabelled;
+    # empty for files of unlabelled texts.
+    labels: list[str | None] = field(default_factory=list)
 
     def add(self, line: int, text: object, meta: dict[str, Any] | None, max_length: int) -> None:
         if not isinstance(text, str):
@@ -67,6 +78,8 @@ def parse_texts(
     max_length: int = 10_000,
 ) -> TextRows:
     """Parse a file's bytes; ``source`` names it in errors."""
+    if format == "labelstudio":
+        return parse_labelstudio(source, data, max_length=max_length)
     content = _decode(source, data)
     rows = TextRows(source)
     if format == "lines":
@@ -144,3 +157,45 @@ def _jsonl(rows: TextRows, content: str, column: str, limit: int) -> None:
             raise DataError(rows.source, number, f"no text field {column!r} (fields: {keys})")
         text = record.pop(column)
         rows.add(number, text, record, limit)
+
+
+def parse_labelstudio(source: str, data: bytes, *, max_length: int) -> TextRows:
+    """Label Studio's JSON tasks (``data.text``, ``annotations[].result[].value.choices``):
+    the newest annotation that is not cancelled gives the label, a task without one is
+    unlabelled, the other ``data`` fields are metadata. Errors name the task by its
+    position (from 1) as the line."""
+    try:
+        tasks = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(source, None, f"not a Label Studio JSON export ({exc})") from None
+    if not isinstance(tasks, list):
+        raise DataError(source, None, "expected a JSON list of tasks")
+    rows = TextRows(source)
+    for n, task in enumerate(tasks, start=1):
+        content = task.get("data") if isinstance(task, dict) else None
+        if not isinstance(content, dict) or "text" not in content:
+            raise DataError(source, n, "task has no data.text")
+        meta = {k: v for k, v in content.items() if k != "text"}
+        rows.add(n, content["text"], meta, max_length)
+        rows.labels.append(_choice(source, n, task.get("annotations") or []))
+    if not rows.texts:
+        raise DataError(source, None, "no tasks")
+    return rows
+
+
+def _choice(source: str, n: int, annotations: Any) -> str | None:
+    if not isinstance(annotations, list):
+        raise DataError(source, n, "annotations must be a list")
+    for annotation in reversed(annotations):
+        if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
+            continue
+        for result in annotation.get("result") or []:
+            choices = (
+                (result.get("value") or {}).get("choices") if isinstance(result, dict) else None
+            )
+            if isinstance(choices, list) and choices:
+                label = choices[0]
+                if not isinstance(label, str) or not label.strip() or len(label) > 200:
+                    raise DataError(source, n, f"choice {label!r} is not a valid label")
+                return label
+    return None

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from tagloop.ml.datasets import DataError
 from tagloop.ml.retrain import sha256_text
 from tagloop.ml.unlabelled import TextRows, read_texts
+from tagloop.service import projects
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, Invalid
 from tagloop.service.projects import ProjectRef
@@ -33,6 +34,7 @@ class ImportResult:
     source: str
     rows: int  # texts read
     added: int  # new items
+    labelled: int  # of which came with a label (Label Studio)
     duplicates: int  # rows whose text appeared earlier in the same file
     already_present: int  # rows whose text the project already held
 
@@ -48,13 +50,14 @@ def import_file(
     format: str | None = None,
     text_column: str = "text",
     progress: Progress | None = None,
+    labelled_by: str = "import",
 ) -> ImportResult:
     """Read a file of unlabelled texts and add it to the project (``DataError`` names the
     file and line of a bad row; nothing is stored then)."""
     rows = read_texts(
         path, format=format, text_column=text_column, max_length=core.settings.max_text_length
     )
-    return add_items(core, project, rows, progress=progress)
+    return add_items(core, project, rows, progress=progress, labelled_by=labelled_by)
 
 
 def check_texts(
@@ -74,9 +77,20 @@ def check_texts(
 
 
 def add_items(
-    core: Core, project: ProjectRef, rows: TextRows, *, progress: Progress | None = None
+    core: Core,
+    project: ProjectRef,
+    rows: TextRows,
+    *,
+    progress: Progress | None = None,
+    labelled_by: str = "import",
 ) -> ImportResult:
+    """Store the rows as items; rows that bring a label (Label Studio) are stored labelled,
+    by ``labelled_by``, and labels the project lacks are added to it."""
     report = progress or (lambda _stage, _fraction: None)
+    given = rows.labels or [None] * len(rows.texts)
+    brought = sorted({label for label in given if label is not None})
+    if brought:
+        projects.add_labels(core.store, project, brought)
     new: dict[str, int] = {}  # sha256 -> index of its first row
     for i, text in enumerate(rows.texts):
         new.setdefault(sha256_text(text), i)
@@ -99,8 +113,10 @@ def add_items(
                     "text_sha256": sha,
                     "meta": rows.meta[i],
                     "source": source,
-                    "status": "open",
-                    "labelled_by": "",
+                    "status": "open" if given[i] is None else "labelled",
+                    "label": given[i],
+                    "labelled_by": "" if given[i] is None else labelled_by,
+                    "labelled_at": None if given[i] is None else now,
                 }
                 for sha, i in new.items()
             ]
@@ -114,7 +130,10 @@ def add_items(
             "nothing was imported: try again",
             code="import_conflict",
         ) from exc
-    return ImportResult(rows.source, len(rows.texts), len(values), duplicates, len(present))
+    labelled = sum(1 for v in values if v["label"] is not None)
+    return ImportResult(
+        rows.source, len(rows.texts), len(values), labelled, duplicates, len(present)
+    )
 
 
 def counts(core: Core, project: ProjectRef) -> dict[str, Any]:
