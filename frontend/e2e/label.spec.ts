@@ -73,6 +73,9 @@ test('a project starts empty, is filled from a file and labelled with the keyboa
   const lines = readFileSync((await (await download).path()) as string, 'utf-8').trim().split('\n')
   expect(lines.map((l: string) => JSON.parse(l).metadata.channel)).toEqual(Array(6).fill('email'))
 
+  await page.getByRole('button', { name: 'Compute' }).click()
+  await expect(page.getByText('It needs at least 16 labels.')).toBeVisible()
+
   await expectNoSeriousViolations(page, 'the labelling page')
   await screenshotBoth(page, 'label')
   await page.setViewportSize({ width: 390, height: 844 })

@@ -46,6 +46,7 @@ import type {
   LabellingItem,
   LabellingItems,
   LabelsOut,
+  LearningCurve,
 } from './types'
 
 export type { PredictionQuery } from './types'
@@ -176,3 +177,6 @@ export const importItems = (project: string, upload: ItemsUpload, admin: AdminAu
 /** The URL of a download of the labelled items: `csv`, `jsonl` or `labelstudio` (JSON tasks). */
 export const labelsExportUrl = (project: string, format: 'csv' | 'jsonl' | 'labelstudio') =>
   `${API_BASE}${at(project)}/items/export${toQueryString({ format })}`
+
+export const learningCurve = (project: string) =>
+  get<Answer<'/projects/{project}/labelling/curve', 'get', LearningCurve>>(`${at(project)}/labelling/curve`)

@@ -597,6 +597,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/labelling/curve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Learning curve: cross-validated accuracy and macro-F1 against labels so far
+         * @deprecated
+         * @description they were given), for n = 16, 32, 64… and all of them: when the curve flattens, more
+         *     labels buy little. Empty below 16 labels.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/labelling/curve` names the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CurveOut"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/labelling/items/{item_id}/label": {
         parameters: {
             query?: never;
@@ -2297,6 +2340,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/labelling/curve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Learning curve: cross-validated accuracy and macro-F1 against labels so far
+         * @description they were given), for n = 16, 32, 64… and all of them: when the curve flattens, more
+         *     labels buy little. Empty below 16 labels.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CurveOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/labelling/items/{item_id}/label": {
         parameters: {
             query?: never;
@@ -3918,6 +4012,17 @@ export interface components {
             start: number;
             token: string;
             weight: number;
+        };
+        CurveOut: {
+            points: components["schemas"]["CurvePoint"][];
+        };
+        CurvePoint: {
+            accuracy: number | null;
+            /** @description Since the previous point. */
+            accuracy_change: number | null;
+            /** @description The first n labels. */
+            labels: number;
+            macro_f1: number | null;
         };
         FeedbackHistoryItem: {
             comment: string;

@@ -195,3 +195,4 @@ export type ItemCounts = Schemas['ItemCounts']
 export type ImportResult = Schemas['ImportOut']
 export type LabelsOut = Schemas['LabelList']
 export type ItemsUpload = { file: File; textColumn?: string }
+export type LearningCurve = Schemas['CurveOut']

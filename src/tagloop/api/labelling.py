@@ -56,6 +56,19 @@ class LabelBody(Schema):
     label = Text(required=True, validate=validators.Length(min=1, max=200))
 
 
+class CurvePoint(Schema):
+    labels = fields.Integer(required=True, metadata={"description": "The first n labels."})
+    accuracy = fields.Float(required=True, allow_none=True)
+    macro_f1 = fields.Float(required=True, allow_none=True)
+    accuracy_change = fields.Float(
+        required=True, allow_none=True, metadata={"description": "Since the previous point."}
+    )
+
+
+class CurveOut(Schema):
+    points = fields.List(fields.Nested(CurvePoint), required=True)
+
+
 class LabelList(Schema):
     labels = fields.List(fields.Nested(LabelOut), required=True)
 
@@ -109,3 +122,13 @@ def add_label(body: dict[str, Any]) -> dict[str, Any]:
     projects.add_labels(the_core.store, ref, [checked["name"]], display=checked["display"])
     fresh = the_core.project(ref.slug)
     return {"labels": [{"name": x.name, "display": x.display} for x in fresh.labels]}
+
+
+@bp.get("/labelling/curve")
+@bp.output(CurveOut)
+@bp.doc(summary="Learning curve: cross-validated accuracy and macro-F1 against labels so far")
+def learning_curve() -> dict[str, Any]:
+    """3-fold cross-validation of the default backend on the first n labels (in the order
+    they were given), for n = 16, 32, 64… and all of them: when the curve flattens, more
+    labels buy little. Empty below 16 labels."""
+    return {"points": label_training.learning_curve(core(), project())}

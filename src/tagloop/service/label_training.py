@@ -18,10 +18,12 @@ Each check is a few counts; it runs after every label and queues at most one job
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import func, select
 
 from tagloop.ml.datasets import Dataset
+from tagloop.ml.learning_curve import learning_curve as curve
 from tagloop.service import jobs
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict
@@ -44,15 +46,18 @@ def label_counts(core: Core, project: ProjectRef) -> Counter[str]:
 
 def labelled_dataset(core: Core, project: ProjectRef) -> Dataset:
     """Every labelled item of the project, oldest label first."""
+    texts, labels = _labelled(core, project)
+    return Dataset.from_rows(texts, labels, source=f"labels of {project.slug}")
+
+
+def _labelled(core: Core, project: ProjectRef) -> tuple[list[str], list[str]]:
     with core.store.session() as session:
         rows = session.execute(
             select(Item.text, Item.label)
             .where(Item.project_id == project.id, Item.status == "labelled")
             .order_by(Item.labelled_at, Item.id)
         ).all()
-    return Dataset.from_rows(
-        [t for t, _ in rows], [str(y) for _, y in rows], source=f"labels of {project.slug}"
-    )
+    return [t for t, _ in rows], [str(y) for _, y in rows]
 
 
 def labels_since_last_model(core: Core, project: ProjectRef) -> int:
@@ -116,3 +121,9 @@ def after_label(core: Core, project: ProjectRef) -> str | None:
         return f"retraining job {job.id}"
     except (jobs.JobInProgress, Conflict):  # another request queued it first
         return None
+
+
+def learning_curve(core: Core, project: ProjectRef) -> list[dict[str, Any]]:
+    """Cross-validated accuracy and macro-F1 against the number of labels so far
+    (``ml.learning_curve``); computed on request, a few seconds for a thousand labels."""
+    return curve(*_labelled(core, project))
