@@ -153,3 +153,12 @@ def test_many_people_at_once_never_share_an_item(settings, inbox):
     every = [i for ids in got.values() for i in ids]
     assert len(every) == 8 * 3 * 4
     assert len(set(every)) == len(every)
+
+
+def test_a_label_in_use_by_labelled_items_cannot_be_removed(core, inbox):
+    item = labelling.next_items(core, inbox, "client:a")[0]
+    labelling.label(core, inbox, item["id"], "billing", "client:a")
+    with pytest.raises(Conflict, match=r"'billing'.*labelled items"):
+        projects.update(core.store, core.settings, inbox, labels=["bug", "login", "shipping"])
+    kept = projects.update(core.store, core.settings, inbox, labels=[*TOPICS, "new"])
+    assert [x.name for x in kept.labels] == [*TOPICS, "new"]

@@ -20,6 +20,7 @@ from tagloop.service.errors import Conflict, Invalid, NotFound
 from tagloop.store import Store
 from tagloop.store.models import (
     Activation,
+    Item,
     Job,
     ModelVersion,
     Prediction,
@@ -274,8 +275,9 @@ def update(
             dropped = [label for label in missing if label in in_use]
             if dropped:
                 raise Conflict(
-                    f"labels {', '.join(map(repr, dropped))} are used by the project's models "
-                    "or feedback and cannot be removed (rename their display names instead)",
+                    f"labels {', '.join(map(repr, dropped))} are used by the project's models, "
+                    "feedback or labelled items and cannot be removed (rename their display "
+                    "names instead)",
                     code="label_in_use",
                 )
             row.labels = new
@@ -311,6 +313,13 @@ def _labels_in_use(session: Any, project_id: int) -> set[str]:
         session.scalars(
             select(Prediction.feedback_label)
             .where(Prediction.project_id == project_id, Prediction.feedback_label.is_not(None))
+            .distinct()
+        )
+    )
+    used.update(
+        session.scalars(
+            select(Item.label)
+            .where(Item.project_id == project_id, Item.label.is_not(None))
             .distinct()
         )
     )
