@@ -96,3 +96,39 @@ def test_every_command_works_on_the_project_it_is_given(env: dict[str, str]) -> 
     assert "'nope' does not exist" in run(env, "models", "list", "--project", "nope", ok=False)
     history = run(env, "models", "history", "--project", "tickets")
     assert "activate" in history and "v1" in history
+
+
+def test_a_project_starts_from_labels_and_an_unlabelled_file(tmp_path: Path) -> None:
+    env = {"TAGLOOP_HOME": str(tmp_path / "home"), "TAGLOOP_DATABASE_URL": ""}
+    run(env, "projects", "create", "inbox", "--labels", "bug,billing,other")
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"text": "a crash", "id": 1}\n{"text": "refund"}\n{"text": "a crash"}\n')
+    out = run(env, "import", "--project", "inbox", str(texts), "--json")
+    assert json.loads(out.strip().splitlines()[-1]) == {
+        "source": str(texts),
+        "rows": 3,
+        "added": 2,
+        "labelled": 0,
+        "duplicates": 1,
+        "already_present": 0,
+    }
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"body": "no text"}\n')
+    out = run(env, "import", "--project", "inbox", str(bad), ok=False)
+    assert f"{bad}:2: no text field 'text'" in out
+    # Label Studio tasks come in labelled; the export gives them back with who and when.
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(
+        json.dumps(
+            [
+                {
+                    "data": {"text": "cannot log in"},
+                    "annotations": [{"result": [{"value": {"choices": ["bug"]}}]}],
+                }
+            ]
+        )
+    )
+    run(env, "import", "--project", "inbox", str(tasks))
+    out = run(env, "export", "--project", "inbox", "--format", "jsonl")
+    assert [json.loads(line)["label"] for line in out.splitlines()] == ["bug"]
+    assert json.loads(out)["labelled_by"] == "cli"

@@ -67,6 +67,8 @@ def test_projects_are_listed_with_the_default_one(client, active_version) -> Non
         "retention_days",
         "anonymous_classify",
         "costs",
+        "labels_before_first_model",
+        "retrain_after_labels",
     }
     assert default["settings"]["costs"] == {}  # the library default names no label
 

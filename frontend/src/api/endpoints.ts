@@ -40,6 +40,13 @@ import type {
   Stats,
   StatsQuery,
   TrainingUpload,
+  ImportResult,
+  ItemCounts,
+  ItemsUpload,
+  LabellingItem,
+  LabellingItems,
+  LabelsOut,
+  LearningCurve,
 } from './types'
 
 export type { PredictionQuery } from './types'
@@ -137,3 +144,39 @@ export const startTraining = (project: string, upload: TrainingUpload, admin: Ad
   if (upload.labelColumn) form.set('label_column', upload.labelColumn)
   return postForm<Answer<'/projects/{project}/train', 'post', Job>>(`${at(project)}/train`, form, admin)
 }
+
+/** Labelling: the next items (held for the caller), label / skip / undo, a new label, counts. */
+export const nextItems = (project: string, limit = 5) =>
+  get<Answer<'/projects/{project}/labelling/next', 'get', LabellingItems>>(`${at(project)}/labelling/next`, { limit })
+
+export const labelItem = (project: string, id: number, label: string) =>
+  post<Answer<'/projects/{project}/labelling/items/{item_id}/label', 'post', LabellingItem>>(
+    `${at(project)}/labelling/items/${id}/label`,
+    { label },
+  )
+
+export const skipItem = (project: string, id: number) =>
+  post<Answer<'/projects/{project}/labelling/items/{item_id}/skip', 'post', LabellingItem>>(`${at(project)}/labelling/items/${id}/skip`)
+
+export const undoLabel = (project: string) =>
+  post<Answer<'/projects/{project}/labelling/undo', 'post', LabellingItem>>(`${at(project)}/labelling/undo`)
+
+export const addLabel = (project: string, name: string) =>
+  post<Answer<'/projects/{project}/labelling/labels', 'post', LabelsOut>>(`${at(project)}/labelling/labels`, { name })
+
+export const itemCounts = (project: string) =>
+  get<Answer<'/projects/{project}/items/counts', 'get', ItemCounts>>(`${at(project)}/items/counts`)
+
+export const importItems = (project: string, upload: ItemsUpload, admin: AdminAuth) => {
+  const form = new FormData()
+  form.set('file', upload.file, upload.file.name)
+  if (upload.textColumn) form.set('text_column', upload.textColumn)
+  return postForm<Answer<'/projects/{project}/items/file', 'post', ImportResult>>(`${at(project)}/items/file`, form, admin)
+}
+
+/** The URL of a download of the labelled items: `csv`, `jsonl` or `labelstudio` (JSON tasks). */
+export const labelsExportUrl = (project: string, format: 'csv' | 'jsonl' | 'labelstudio') =>
+  `${API_BASE}${at(project)}/items/export${toQueryString({ format })}`
+
+export const learningCurve = (project: string) =>
+  get<Answer<'/projects/{project}/labelling/curve', 'get', LearningCurve>>(`${at(project)}/labelling/curve`)

@@ -223,3 +223,12 @@ export type ModelComparison = Refine<
 export type TutorialTaskIn = Schemas['TaskIn']
 export type TutorialTask = Schemas['Task']
 export type TutorialTaskOut = Schemas['TaskOut']
+
+/** Labelling: an imported item, the queue's counts, an import's report. */
+export type LabellingItem = Schemas['ItemOut']
+export type LabellingItems = Schemas['ItemList']
+export type ItemCounts = Schemas['ItemCounts']
+export type ImportResult = Schemas['ImportOut']
+export type LabelsOut = Schemas['LabelList']
+export type ItemsUpload = { file: File; textColumn?: string }
+export type LearningCurve = Schemas['CurveOut']

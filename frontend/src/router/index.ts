@@ -22,6 +22,7 @@ const projectPages: RouteRecordRaw[] = [
   },
   { path: 'dashboard', name: 'dashboard', component: () => import('@/views/DashboardView.vue'), meta: { title: 'Dashboard' } },
   { path: 'review', name: 'review', component: () => import('@/views/ReviewView.vue'), meta: { title: 'Review queue' } },
+  { path: 'label', name: 'label', component: () => import('@/views/LabelView.vue'), meta: { title: 'Label' } },
 ]
 
 /** A record only there to redirect: its guard always leaves before anything renders. */

@@ -22,7 +22,9 @@ from tagloop.api import (
 )
 from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
+from tagloop.api.items import bp as items_bp
 from tagloop.api.jobs import bp as jobs_bp
+from tagloop.api.labelling import bp as labelling_bp
 from tagloop.api.models import bp as models_bp
 from tagloop.api.predictions import bp as predictions_bp
 from tagloop.api.projects import bp as projects_bp
@@ -36,7 +38,17 @@ from tagloop.service.core import Core
 
 # Every resource of a project, at /api/v1/projects/<project>/… and, for the default
 # project, at the /api/v1/… of the single-project releases.
-PER_PROJECT = (info_bp, classify_bp, predictions_bp, models_bp, stats_bp, jobs_bp, review_bp)
+PER_PROJECT = (
+    info_bp,
+    classify_bp,
+    predictions_bp,
+    models_bp,
+    stats_bp,
+    jobs_bp,
+    review_bp,
+    items_bp,
+    labelling_bp,
+)
 
 
 def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:

@@ -333,6 +333,17 @@ class ProjectSettingsIn(Schema):
             "project (checked against the data's labels when a model is trained)."
         },
     )
+    labels_before_first_model = fields.Integer(
+        validate=validators.Range(min=0, max=MAX_INT32),
+        metadata={
+            "description": "Train the first model once 2 labels have this many labelled "
+            "items each (0: never)."
+        },
+    )
+    retrain_after_labels = fields.Integer(
+        validate=validators.Range(min=0, max=MAX_INT32),
+        metadata={"description": "Retrain after this many further labels (0: never)."},
+    )
 
 
 class ProjectSettingsOut(ProjectSettingsIn):

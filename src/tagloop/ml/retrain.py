@@ -34,7 +34,7 @@ from tagloop.ml.datasets import load_dataset
 from tagloop.ml.snapshots import Rows, SnapshotError, read_snapshot
 from tagloop.ml.split import normalise_text, train_test_split_indices
 from tagloop.store import Store
-from tagloop.store.models import ModelVersion, Prediction
+from tagloop.store.models import Item, ModelVersion, Prediction
 
 HOLDOUT_FRACTION = 0.2
 CONFLICT_RULE = (
@@ -78,7 +78,8 @@ def in_feedback_holdout(text: str, fraction: float = HOLDOUT_FRACTION) -> bool:
 
 
 def load_feedback(store: Store, project_id: int) -> list[FeedbackItem]:
-    """Every current feedback on the project's predictions, oldest first."""
+    """Every current feedback on the project's predictions and every label given to its
+    imported items (one pool of labels, with negative ids for items), oldest first."""
     query = (
         select(
             Prediction.id,
@@ -91,11 +92,19 @@ def load_feedback(store: Store, project_id: int) -> list[FeedbackItem]:
         .where(Prediction.project_id == project_id, Prediction.feedback_label.is_not(None))
         .order_by(Prediction.feedback_at, Prediction.id)
     )
+    labelled = select(
+        Item.id, Item.text, Item.text_sha256, Item.label, Item.labelled_at, Item.created_at
+    ).where(Item.project_id == project_id, Item.status == "labelled")
     with store.session() as session:
-        return [
+        pool = [
             FeedbackItem(pid, text, sha, label or "", at or created)
             for pid, text, sha, label, at, created in session.execute(query)
         ]
+        pool.extend(
+            FeedbackItem(-iid, text, sha, label or "", at or created)
+            for iid, text, sha, label, at, created in session.execute(labelled)
+        )
+    return sorted(pool, key=lambda f: (f.at, f.prediction_id))
 
 
 def training_base(home: Any, row: ModelVersion) -> tuple[Rows, Rows, dict[str, Any]]:

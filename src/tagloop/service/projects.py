@@ -20,6 +20,7 @@ from tagloop.service.errors import Conflict, Invalid, NotFound
 from tagloop.store import Store
 from tagloop.store.models import (
     Activation,
+    Item,
     Job,
     ModelVersion,
     Prediction,
@@ -59,6 +60,10 @@ class ProjectSettings:
     # label -> weight of an error on it, for every training of the project (``tagloop train
     # --cost`` overrides); checked against the data's labels when a model is trained.
     costs: dict[str, float] = field(default_factory=dict)
+    # Labelling (service/label_training.py): the first model is trained once two labels
+    # have this many examples each; later ones after this many further labels. 0: never.
+    labels_before_first_model: int = 8
+    retrain_after_labels: int = 50
 
     @classmethod
     def defaults(cls, settings: Settings) -> ProjectSettings:
@@ -300,8 +305,9 @@ def update(
             dropped = [label for label in missing if label in in_use]
             if dropped:
                 raise Conflict(
-                    f"labels {', '.join(map(repr, dropped))} are used by the project's models "
-                    "or feedback and cannot be removed (rename their display names instead)",
+                    f"labels {', '.join(map(repr, dropped))} are used by the project's models, "
+                    "feedback or labelled items and cannot be removed (rename their display "
+                    "names instead)",
                     code="label_in_use",
                 )
             row.labels = new
@@ -311,7 +317,7 @@ def update(
     return get(store, settings, project.slug)
 
 
-def add_labels(store: Store, project: ProjectRef, names: list[str]) -> None:
+def add_labels(store: Store, project: ProjectRef, names: list[str], *, display: str = "") -> None:
     """Add labels a model or a label set brings that the project does not list yet."""
     known = {label.name for label in project.labels}
     new = [name for name in names if name not in known]
@@ -324,7 +330,7 @@ def add_labels(store: Store, project: ProjectRef, names: list[str]) -> None:
         have = {x["name"] for x in row.labels or []}
         row.labels = [
             *(row.labels or []),
-            *({"name": n, "display": ""} for n in new if n not in have),
+            *({"name": n, "display": display} for n in new if n not in have),
         ]
     _changed()
 
@@ -339,6 +345,13 @@ def _labels_in_use(session: Any, project_id: int) -> set[str]:
         session.scalars(
             select(Prediction.feedback_label)
             .where(Prediction.project_id == project_id, Prediction.feedback_label.is_not(None))
+            .distinct()
+        )
+    )
+    used.update(
+        session.scalars(
+            select(Item.label)
+            .where(Item.project_id == project_id, Item.label.is_not(None))
             .distinct()
         )
     )

@@ -59,7 +59,21 @@ def run_job(
             _retrain(core, project, run)
         else:
             raise RetrainError(f"unknown job kind {job.kind!r}")
+    _rerank(core, job.project_id)
     return True
+
+
+def _rerank(core: Core, project_id: int) -> None:
+    """Order the labelling queue by the (maybe new) active model now, not on the next
+    request; a failure here is logged, the job has succeeded."""
+    from tagloop.service import labelling
+
+    try:
+        project = projects.get_by_id(core.store, core.settings, project_id)
+        if labelling.needs_ranking(core, project):
+            labelling.rank(core, project)
+    except Exception:
+        log.exception("re-ranking the labelling queue of project %s failed", project_id)
 
 
 def _train(core: Core, project: ProjectRef, run: JobRun) -> None:

@@ -183,3 +183,42 @@ class Job(Base):
     # "host:pid" of the process running the job: a dead pid on this host means the job
     # was abandoned, without waiting for its heartbeat to go stale.
     worker: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class Item(Base):
+    """An unlabelled text imported for labelling, and what became of it.
+
+    ``status`` is ``open`` until a person labels or skips it; an open item handed to someone
+    is theirs until ``assigned_until`` (a lease), so two people never get the same item.
+    ``rank`` orders the queue (lowest first): the labelling queue rewrites it whenever a new
+    model is active (service/labelling.py).
+    """
+
+    __tablename__ = "items"
+    __table_args__ = (
+        Index("uq_items_project_text", "project_id", "text_sha256", unique=True),
+        Index("ix_items_queue", "project_id", "status", "rank"),
+        Index("ix_items_labelled", "project_id", "labelled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(Integer, ForeignKey("projects.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    # The file's other columns (CSV/TSV) or fields (JSONL), kept and shown beside the text.
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|labelled|skipped
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who labelled or skipped it: "admin:<name>" or "client:<cookie id>" today; a user id
+    # ("user:<id>") once users exist.
+    labelled_by: Mapped[str] = mapped_column(String(200), default="")
+    labelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    assigned_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    rank: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The active model's view of the item when the queue was last ranked.
+    suggestion: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scored_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
