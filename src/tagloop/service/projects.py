@@ -55,7 +55,9 @@ class ProjectSettings:
     auto_promote_metric: str = ""
     auto_promote_margin: float = 0.0
     retention_days: int = 0
+    # What callers who are not signed in may do here (service.access.ANONYMOUS).
     anonymous_classify: bool = True
+    anonymous_feedback: bool = False
 
     @classmethod
     def defaults(cls, settings: Settings) -> ProjectSettings:
