@@ -66,6 +66,7 @@ def test_projects_are_listed_with_the_default_one(client, active_version) -> Non
         "auto_promote_margin",
         "retention_days",
         "anonymous_classify",
+        "anonymous_feedback",
     }
 
 

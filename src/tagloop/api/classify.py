@@ -8,9 +8,11 @@ from apiflask import APIBlueprint
 from flask import jsonify
 
 from tagloop.api import observability
+from tagloop.api.auth import requires
 from tagloop.api.clients import existing_client
 from tagloop.api.context import core, project
 from tagloop.api.schemas import ClassifyIn, ExplainQuery
+from tagloop.service.access import Action
 from tagloop.service.predictions import classify as run
 
 bp = APIBlueprint("classify", __name__, url_prefix="/api/v1", tag="Classify")
@@ -44,6 +46,7 @@ RESPONSES: dict[int | str, Any] = {
     "with character offsets.",
     responses=RESPONSES,
 )
+@requires(Action.CLASSIFY)
 def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
     """Classify one text or a batch."""
     single = "text" in body

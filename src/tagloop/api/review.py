@@ -6,8 +6,10 @@ from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
 
+from tagloop.api.auth import requires
 from tagloop.api.context import core, project
 from tagloop.api.schemas import MAX_INT32, ModelOut, PredictionOut
+from tagloop.service.access import Action
 from tagloop.service.models import compare_versions
 from tagloop.service.review import review_queue
 
@@ -83,6 +85,7 @@ class CompareOut(Schema):
 @bp.input(ReviewQuery, location="query", arg_name="query")
 @bp.output(ReviewList)
 @bp.doc(summary="What to review next: disagreements, then the least confident")
+@requires(Action.READ)
 def review(query: dict[str, Any]) -> dict[str, Any]:
     """Predictions whose feedback disagrees with the model (newest feedback first), then
     predictions without feedback, least confident first, one per text, skipping texts
@@ -94,6 +97,7 @@ def review(query: dict[str, Any]) -> dict[str, Any]:
 @bp.input(CompareQuery, location="query", arg_name="query")
 @bp.output(CompareOut)
 @bp.doc(summary="Compare two versions on rows neither was trained on", responses=[200, 404, 409])
+@requires(Action.READ)
 def compare_models(query: dict[str, Any]) -> dict[str, Any]:
     """Both versions scored on the fixed evaluation set(s) from the registry plus the
     held-out slice of feedback, minus any text either trained on: every metric side by

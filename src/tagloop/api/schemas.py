@@ -273,6 +273,7 @@ class ProjectSettingsIn(Schema):
     auto_promote_margin = fields.Float(validate=validators.Range(min=0, max=1))
     retention_days = fields.Integer(validate=validators.Range(min=0, max=MAX_INT32))
     anonymous_classify = fields.Boolean()
+    anonymous_feedback = fields.Boolean()
 
 
 class ProjectSettingsOut(ProjectSettingsIn):

@@ -9,7 +9,9 @@ from apiflask import APIFlask
 from flask import Response, send_from_directory
 from werkzeug.routing import PathConverter
 
+from tagloop.api.auth import requires
 from tagloop.api.clients import client_id
+from tagloop.service.access import Action
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 NOT_BUILT = (
@@ -41,6 +43,7 @@ def init_app(app: APIFlask) -> None:
 
     @app.get(f"{DOCS_ASSETS}/<path:name>")
     @app.doc(hide=True)
+    @requires(Action.PUBLIC)
     def docs_asset(name: str) -> Response:
         return send_from_directory(swagger_ui_path, name, max_age=86400)
 
@@ -49,6 +52,7 @@ def init_app(app: APIFlask) -> None:
     @app.get("/", defaults={"path": ""})
     @app.get("/<not_api:path>")
     @app.doc(hide=True)
+    @requires(Action.PUBLIC)
     def spa(path: str) -> Response:
         if path and (STATIC / path).is_file():
             response = send_from_directory(STATIC, path)

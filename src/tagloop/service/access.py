@@ -79,13 +79,16 @@ class Action(enum.Enum):
     MANAGE_USERS = "manage_users"
 
 
+# Actions that are not about one project (every other one is checked on the request's).
+SERVER_WIDE = {Action.PUBLIC, Action.SELF, Action.CREATE_PROJECT, Action.MANAGE_USERS}
+
 # The rule table: the least role each action needs on the project (server-wide actions
 # need ADMIN). PUBLIC and SELF need no role.
 RULES: dict[Action, Role] = {
     Action.PUBLIC: Role.NONE,
     Action.SELF: Role.NONE,
     Action.READ_INFO: Role.VIEWER,
-    Action.READ_OWN: Role.ANNOTATOR,
+    Action.READ_OWN: Role.VIEWER,
     Action.CLASSIFY: Role.ANNOTATOR,
     Action.READ: Role.VIEWER,
     Action.FEEDBACK: Role.ANNOTATOR,
@@ -111,7 +114,6 @@ ANONYMOUS: dict[Action, str] = {
 # Before the first account exists: what anyone may do (the single-user behaviour).
 OPEN = {
     Action.PUBLIC,
-    Action.SELF,
     Action.READ_INFO,
     Action.CLASSIFY,
     Action.READ_OWN,
@@ -161,15 +163,16 @@ def check(caller: Caller, action: Action, project: ProjectRef | None = None) -> 
     """Allow, or raise 401 (sign in) / 403 (signed in, or anonymous where anonymity can
     never do this) naming what is missing."""
     needed = RULES[action]
-    if needed is Role.NONE and (action is Action.PUBLIC or caller.signed_in or caller.open):
+    if needed is Role.NONE and (action is Action.PUBLIC or caller.signed_in):
         return
     if caller.admin:
         return
+    # Whatever the project lets anonymous callers do, a signed-in one may do too.
+    setting = ANONYMOUS.get(action)
+    if project is not None and setting and getattr(project.settings, setting):
+        return
     if not caller.signed_in:
         if caller.open and action in OPEN:
-            return
-        setting = ANONYMOUS.get(action)
-        if project is not None and setting and getattr(project.settings, setting):
             return
         if caller.open and not caller.admin_token_set:
             raise Forbidden(
@@ -177,6 +180,11 @@ def check(caller: Caller, action: Action, project: ProjectRef | None = None) -> 
                 "TAGLOOP_ADMIN_TOKEN on the server, or create the first user with "
                 "'tagloop users create NAME --role admin'",
                 code="admin_disabled",
+            )
+        if caller.open:
+            raise Unauthenticated(
+                f"{action.value.replace('_', ' ')} needs the admin token: send "
+                "'Authorization: Bearer <token>'"
             )
         raise Unauthenticated(
             f"{action.value.replace('_', ' ')} needs you to sign in "

@@ -55,7 +55,8 @@ class ProjectSettings:
     auto_promote_metric: str = ""
     auto_promote_margin: float = 0.0
     retention_days: int = 0
-    # What callers who are not signed in may do here (service.access.ANONYMOUS).
+    # What callers who are not signed in may do here (service.access.ANONYMOUS);
+    # anonymous_classify is on for the default project only, unless set.
     anonymous_classify: bool = True
     anonymous_feedback: bool = False
 
@@ -151,7 +152,13 @@ class ProjectOut(TypedDict):
 
 def _ref(row: Project, settings: Settings) -> ProjectRef:
     stored = dict(row.settings or {})
-    resolved = replace(ProjectSettings.defaults(settings), **check_settings(stored))
+    # Anonymous clients may classify on the default project (the tutorial's flow) unless
+    # it says otherwise; on any other project only once it says so.
+    defaults = replace(
+        ProjectSettings.defaults(settings),
+        anonymous_classify=row.slug == settings.default_project,
+    )
+    resolved = replace(defaults, **check_settings(stored))
     names = settings.label_names
     labels = tuple(
         Label(str(item["name"]), str(item.get("display") or names.get(item["name"], item["name"])))

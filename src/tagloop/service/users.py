@@ -166,6 +166,14 @@ def get(store: Store, login: str) -> UserOut:
         return _out(row, _roles_by_slug(session, [row.id])[row.id])
 
 
+def get_by_id(store: Store, user_id: int) -> UserOut | None:
+    with store.session() as session:
+        row = session.get(User, user_id)
+        if row is None:
+            return None
+        return _out(row, _roles_by_slug(session, [row.id])[row.id])
+
+
 def list_all(store: Store, *, deleted: bool = False) -> list[UserOut]:
     with store.session() as session:
         query = select(User).order_by(User.login)
