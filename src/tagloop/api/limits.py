@@ -44,7 +44,8 @@ def limit_login(app: Flask, settings: Settings) -> None:
     lockout in service.users stops a guesser who spreads over many addresses."""
     limiter = app.extensions.get("tagloop.limiter")
     if limiter is not None and settings.login_rate_limit:
-        limiter.limit(settings.login_rate_limit)(app.view_functions[LOGIN_ENDPOINT])
+        view = app.view_functions[LOGIN_ENDPOINT]
+        app.view_functions[LOGIN_ENDPOINT] = limiter.limit(settings.login_rate_limit)(view)
 
 
 def _exempt() -> bool:
