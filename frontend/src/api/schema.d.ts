@@ -3244,6 +3244,8 @@ export interface components {
             model_id: number;
             previous_model_id: number | null;
             reason: string;
+            /** @description the signed-in user who did it (for a promotion: who asked for the retraining), by current name; null for the admin token, CLI or worker */
+            user: string | null;
         };
         BatchOut: {
             model_version: number;

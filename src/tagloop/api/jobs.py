@@ -13,7 +13,7 @@ from typing import Any
 from apiflask import APIBlueprint, Schema, fields, validators
 from flask import Response, request
 
-from tagloop.api.auth import actor, requires
+from tagloop.api.auth import actor, caller, requires
 from tagloop.api.context import core, project
 from tagloop.api.schemas import Text
 from tagloop.service import jobs as service
@@ -82,7 +82,12 @@ def retrain(body: dict[str, Any]) -> dict[str, Any]:
     """Queue a retraining job; follow it with ``GET …/jobs/{id}``. The candidate is
     compared with the active model and activated only by the promotion policy."""
     job = service.retrain(
-        core(), project(), requested_by=actor(), reason=body["reason"], params=body["params"]
+        core(),
+        project(),
+        requested_by=actor(),
+        requested_by_id=caller().user_id,
+        reason=body["reason"],
+        params=body["params"],
     )
     return describe_job(job)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from tagloop.api.auth import actor, requires
+from tagloop.api.auth import actor, caller, requires
 from tagloop.api.context import core, project
 from tagloop.api.schemas import ActivateOut, ActivationList, ModelList, ModelOut, ReasonIn
 from tagloop.service import models
@@ -51,7 +51,14 @@ def get_model(model_id: int) -> dict[str, Any]:
 def activate(model_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """The artifact is verified (sha256, loadable) first; every server process then serves
     the version within seconds."""
-    return models.activate(core(), project(), model_id, actor=actor(), reason=body["reason"])
+    return models.activate(
+        core(),
+        project(),
+        model_id,
+        actor=actor(),
+        reason=body["reason"],
+        user_id=caller().user_id,
+    )
 
 
 @bp.post("/models/rollback")
@@ -61,4 +68,6 @@ def activate(model_id: int, body: dict[str, Any]) -> dict[str, Any]:
 @requires(Action.ROLLBACK)
 def rollback(body: dict[str, Any]) -> dict[str, Any]:
     """Repeated rollbacks walk further back through the history."""
-    return models.rollback(core(), project(), actor=actor(), reason=body["reason"])
+    return models.rollback(
+        core(), project(), actor=actor(), reason=body["reason"], user_id=caller().user_id
+    )

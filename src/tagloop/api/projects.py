@@ -154,6 +154,7 @@ def train(form: dict[str, Any]) -> dict[str, Any]:
         project(),
         replace(dataset, source=f"upload {name}"),
         requested_by=actor(),
+        requested_by_id=caller().user_id,
         activate=form["activate"],
         description=form["description"] or f"trained on {name}",
     )

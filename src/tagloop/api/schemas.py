@@ -225,6 +225,13 @@ class ActivationOut(Schema):
     previous_model_id = fields.Integer(allow_none=True)
     action = fields.String()
     actor = fields.String()
+    user = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the signed-in user who did it (for a promotion: who asked "
+            "for the retraining), by current name; null for the admin token, CLI or worker"
+        },
+    )
     reason = fields.String()
 
 
