@@ -40,6 +40,11 @@ import type {
   Stats,
   StatsQuery,
   TrainingUpload,
+  LoginIn,
+  Me,
+  NewApiToken,
+  TokenIn,
+  TokenList,
 } from './types'
 
 export type { PredictionQuery } from './types'
@@ -137,3 +142,17 @@ export const startTraining = (project: string, upload: TrainingUpload, admin: Ad
   if (upload.labelColumn) form.set('label_column', upload.labelColumn)
   return postForm<Answer<'/projects/{project}/train', 'post', Job>>(`${at(project)}/train`, form, admin)
 }
+
+// ---- Accounts -----------------------------------------------------------------------------------
+
+export const getMe = () => get<Answer<'/auth/me', 'get', Me>>('/auth/me')
+
+export const signIn = (input: LoginIn) => post<Answer<'/auth/login', 'post', Me>>('/auth/login', input satisfies LoginIn)
+
+export const signOut = () => request<void>('POST', '/auth/logout', { body: {} })
+
+export const listTokens = () => get<Answer<'/tokens', 'get', TokenList>>('/tokens')
+
+export const createToken = (input: TokenIn) => post<Answer<'/tokens', 'post', NewApiToken>>('/tokens', input satisfies TokenIn)
+
+export const revokeToken = (id: number) => request<void>('DELETE', `/tokens/${id}`)

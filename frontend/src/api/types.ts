@@ -187,3 +187,13 @@ export type ModelComparison = Refine<
 export type TutorialTaskIn = Schemas['TaskIn']
 export type TutorialTask = Schemas['Task']
 export type TutorialTaskOut = Schemas['TaskOut']
+
+// ---- Accounts -----------------------------------------------------------------------------------
+
+export type Me = Schemas['MeOut']
+export type User = Schemas['UserOut']
+export type LoginIn = Schemas['LoginIn']
+export type ApiToken = Schemas['TokenOut']
+export type NewApiToken = Schemas['NewTokenOut']
+export type TokenList = Schemas['TokenList']
+export type TokenIn = Body<'/tokens', 'post'>

@@ -5,6 +5,7 @@
  */
 import { readonly, ref } from 'vue'
 import { ApiError } from '@/api/client'
+import { useSession } from '@/composables/useSession'
 
 const STORAGE_KEY = 'tagloop.adminToken'
 const ACTOR_KEY = 'tagloop.adminActor'
@@ -81,6 +82,8 @@ function submitToken(value: string | null, name?: string) {
  * dialog; other errors are thrown.
  */
 async function withAdmin<T>(action: (token: string, actor: string | null) => Promise<T>): Promise<T | null> {
+  // Signed in: the session cookie is the credential (no dialog); a refusal names the role needed.
+  if (useSession().user.value) return await action('', null)
   let current = token.value ?? (await askForToken())
   for (;;) {
     if (!current) return null
