@@ -42,6 +42,24 @@ test('sign in, make an API token shown once, sign out; a cross-site change is re
   })
   expect(forged).toBe(403)
 
+  // The users page: create a person, give them a role, disable them.
+  await menu.getByRole('link', { name: 'Users' }).click()
+  const bob = `bob-${Date.now()}`
+  await page.getByLabel('Login').fill(bob)
+  await page.getByLabel('Name', { exact: true }).fill('Bob')
+  await page.getByLabel('Password', { exact: true }).fill('a long password for bob')
+  await page.getByRole('button', { name: 'Create user' }).click()
+  const row = page.getByTestId(`user-${bob}`)
+  await expect(row).toContainText('none')
+  await row.getByLabel('Project').selectOption('default')
+  await row.getByLabel('Role').selectOption('annotator')
+  await row.getByRole('button', { name: 'Set role' }).click()
+  await expect(row).toContainText('default: annotator')
+  await row.getByRole('button', { name: 'Disable' }).click()
+  await expect(row.getByRole('button', { name: 'Enable' })).toBeVisible()
+  const disabled = await request.post('/api/v1/auth/login', { data: { login: bob, password: 'a long password for bob' } })
+  expect(disabled.status()).toBe(401)
+
   await menu.getByRole('link', { name: 'Tokens' }).click()
   await page.getByLabel('What it is for').fill('e2e script')
   await page.getByRole('button', { name: 'Create token' }).click()

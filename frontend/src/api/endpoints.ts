@@ -45,6 +45,11 @@ import type {
   NewApiToken,
   TokenIn,
   TokenList,
+  RoleName,
+  User,
+  UserIn,
+  UserList,
+  UserPatch,
 } from './types'
 
 export type { PredictionQuery } from './types'
@@ -156,3 +161,15 @@ export const listTokens = () => get<Answer<'/tokens', 'get', TokenList>>('/token
 export const createToken = (input: TokenIn) => post<Answer<'/tokens', 'post', NewApiToken>>('/tokens', input satisfies TokenIn)
 
 export const revokeToken = (id: number) => request<void>('DELETE', `/tokens/${id}`)
+
+export const listUsers = () => get<Answer<'/users', 'get', UserList>>('/users')
+
+export const createUser = (input: UserIn) => post<Answer<'/users', 'post', User>>('/users', input satisfies UserIn)
+
+export const updateUser = (login: string, change: UserPatch) =>
+  request<User>('PATCH', `/users/${encodeURIComponent(login)}`, { body: change })
+
+export const deleteUser = (login: string) => request<void>('DELETE', `/users/${encodeURIComponent(login)}`)
+
+export const setRole = (login: string, project: string, role: RoleName) =>
+  request<User>('PUT', `/users/${encodeURIComponent(login)}/roles/${encodeURIComponent(project)}`, { body: { role } })

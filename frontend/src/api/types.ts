@@ -197,3 +197,7 @@ export type ApiToken = Schemas['TokenOut']
 export type NewApiToken = Schemas['NewTokenOut']
 export type TokenList = Schemas['TokenList']
 export type TokenIn = Body<'/tokens', 'post'>
+export type UserList = Schemas['UserList']
+export type UserIn = Defaulted<Body<'/users', 'post'>, 'name' | 'is_admin'>
+export type UserPatch = Schemas['UserPatch']
+export type RoleName = NonNullable<Schemas['RoleIn']['role']>
