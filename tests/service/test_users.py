@@ -215,3 +215,12 @@ def test_before_the_first_account_the_server_is_open_but_changes_need_the_admin_
         check(Caller(open=True, admin_token_set=True), Action.ACTIVATE, project)
     users.create(core.store, "root", PASSWORD, admin=True)
     assert core.accounts_exist()
+
+
+def test_deleting_a_project_takes_its_roles_away(core, tickets):
+    from tagloop.service import projects
+
+    users.create(core.store, "ada", PASSWORD)
+    users.grant(core.store, "ada", tickets, "maintainer")
+    projects.delete_project(core.store, core.settings, tickets)
+    assert users.get(core.store, "ada")["roles"] == {}

@@ -83,7 +83,16 @@ function submitToken(value: string | null, name?: string) {
  */
 async function withAdmin<T>(action: (token: string, actor: string | null) => Promise<T>): Promise<T | null> {
   // Signed in: the session cookie is the credential (no dialog); a refusal names the role needed.
-  if (useSession().user.value) return await action('', null)
+  const session = useSession()
+  if (session.user.value) {
+    try {
+      return await action('', null)
+    } catch (e) {
+      // An expired or ended session: forget it, so the menu offers to sign in again.
+      if (e instanceof ApiError && e.status === 401) await session.load()
+      throw e
+    }
+  }
   let current = token.value ?? (await askForToken())
   for (;;) {
     if (!current) return null

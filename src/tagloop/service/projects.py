@@ -24,6 +24,7 @@ from tagloop.store.models import (
     ModelVersion,
     Prediction,
     Project,
+    ProjectRole,
     utcnow,
 )
 
@@ -362,7 +363,7 @@ def delete_project(store: Store, settings: Settings, project: ProjectRef) -> lis
         )
         # Feedback goes with its predictions (ON DELETE CASCADE).
         session.execute(delete(Prediction).where(Prediction.project_id == project.id))
-        for table in (Job, Activation, ModelVersion):
+        for table in (Job, Activation, ModelVersion, ProjectRole):
             session.execute(delete(table).where(table.project_id == project.id))
         session.execute(delete(Project).where(Project.id == project.id))
     _changed()
