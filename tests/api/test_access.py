@@ -182,13 +182,13 @@ def test_anonymous_predictions_are_not_readable_by_other_clients(app, client, pe
         headers=people["maintainer"],
     )
     mine = app.test_client()
-    mine.get("/")  # the browser gets its client cookie from the first page
+    mine.get("/").close()  # the browser gets its client cookie from the first page
     pid = mine.post("/api/v1/classify", json={"text": HAM}).get_json()["id"]
     assert mine.get(f"/api/v1/predictions/{pid}").status_code == 200
     assert mine.get("/api/v1/predictions?mine=true").get_json()["total"] == 1
     assert mine.get("/api/v1/predictions").status_code == 401
     other = app.test_client()
-    other.get("/")
+    other.get("/").close()
     assert other.get(f"/api/v1/predictions/{pid}").status_code == 404
     assert (
         other.post(f"/api/v1/predictions/{pid}/feedback", json={"label": "spam"}).status_code == 404
