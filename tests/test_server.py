@@ -62,6 +62,7 @@ class Server:
         *,
         opener: Any = None,
         raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         data = (
             raw
@@ -69,6 +70,8 @@ class Server:
             else (json.dumps(payload).encode() if payload is not None else None)
         )
         req = urllib.request.Request(self.url + path, data=data, method=method)
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
@@ -389,6 +392,73 @@ def test_a_fresh_id_is_readable_from_every_worker(start_server, settings, active
     started = time.monotonic()
     unknown = server.request("GET", "/api/v1/predictions/999999")
     assert unknown.status == 404 and time.monotonic() - started < 2  # answered at once
+
+
+def test_real_tokens_and_sessions_over_http(start_server, settings, active_version):
+    """API tokens and a browser session against a real server with two workers (the
+    session is signed with the key every worker shares)."""
+    import http.cookiejar
+
+    from tagloop.service import projects, users
+    from tagloop.store import Store
+
+    store = Store.open(settings)
+    try:
+        default = projects.ensure_default(store, settings)
+        users.create(store, "root", "a long admin password", admin=True)
+        users.create(store, "vic", "a long viewer password")
+        users.grant(store, "vic", default, "viewer")
+        users.create(store, "mia", "a long maintainer pass")
+        users.grant(store, "mia", default, "maintainer")
+        vic = users.create_token(store, users.get(store, "vic")["id"], name="http").token
+    finally:
+        store.close()
+    server = start_server(settings.home, workers=2)
+    server.wait("/readyz")
+    bearer = {"Authorization": f"Bearer {vic}"}
+    assert server.request("GET", "/api/v1/stats", headers=bearer).status == 200
+    assert server.request("GET", "/api/v1/stats").status == 401
+    refused = server.request("POST", "/api/v1/models/rollback", {}, headers=bearer)
+    assert refused.status == 403 and "maintainer" in refused.json()["error"]["message"]
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    patched = server.request("PATCH", "/api/v1/users/vic", {"disabled": True}, headers=admin)
+    assert patched.status == 200
+    assert server.request("GET", "/api/v1/stats", headers=bearer).status == 401
+
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    signed_in = server.request(
+        "POST",
+        "/api/v1/auth/login",
+        {"login": "mia", "password": "a long maintainer pass"},
+        opener=browser,
+    )
+    assert signed_in.status == 200
+    csrf = signed_in.json()["csrf_token"]
+    change = {"description": "from the browser"}
+    for _ in range(4):  # every worker knows the session
+        assert server.request("GET", "/api/v1/auth/me", opener=browser).json()["user"]
+    no_csrf = server.request("PATCH", "/api/v1/projects/default", change, opener=browser)
+    assert no_csrf.status == 403
+    elsewhere = server.request(
+        "PATCH",
+        "/api/v1/projects/default",
+        change,
+        opener=browser,
+        headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"},
+    )
+    assert elsewhere.status == 403
+    ok = server.request(
+        "PATCH",
+        "/api/v1/projects/default",
+        change,
+        opener=browser,
+        headers={"X-CSRF-Token": csrf, "Origin": server.url},
+    )
+    assert ok.status == 200
+    assert server.request("POST", "/api/v1/auth/logout", opener=browser).status == 204
+    assert server.request("GET", "/api/v1/stats", opener=browser).status == 401
 
 
 def test_kill_9_under_load_loses_no_acknowledged_prediction_or_feedback(

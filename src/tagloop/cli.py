@@ -99,9 +99,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from tagloop.commands import items, models, predict, projects, serve, train, worker
+    from tagloop.commands import items, models, predict, projects, serve, train, users, worker
 
-    for module in (projects, items, train, predict, models, serve, worker):
+    for module in (projects, items, train, predict, models, serve, worker, users):
         for command in module.COMMANDS:
             main.add_command(command)
 

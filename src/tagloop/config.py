@@ -50,6 +50,10 @@ class Settings:
     database_url: str = field(default="", metadata={"env": "TAGLOOP_DATABASE_URL"})
     data: str = field(default="", metadata={"env": "TAGLOOP_DATA"})
     admin_token: str = field(default="", metadata={"env": "TAGLOOP_ADMIN_TOKEN"})
+    login_rate_limit: str = field(
+        default="10 per minute", metadata={"env": "TAGLOOP_LOGIN_RATE_LIMIT"}
+    )
+    session_hours: float = field(default=12.0, metadata={"env": "TAGLOOP_SESSION_HOURS"})
     secret_key: str = field(default="", metadata={"env": "TAGLOOP_SECRET_KEY"})
     store_text: bool = field(default=True, metadata={"env": "TAGLOOP_STORE_TEXT"})
     retention_days: int = field(default=0, metadata={"env": "TAGLOOP_RETENTION_DAYS"})

@@ -69,6 +69,7 @@ def test_projects_are_listed_with_the_default_one(client, active_version) -> Non
         "costs",
         "labels_before_first_model",
         "retrain_after_labels",
+        "anonymous_feedback",
     }
     assert default["settings"]["costs"] == {}  # the library default names no label
 

@@ -102,10 +102,18 @@ async function errorFrom(response: Response): Promise<ApiError> {
   return new ApiError(response.status, 'http_error', `The server answered ${response.status} (${reason}).`)
 }
 
+/** The signed-in session's CSRF token (from sign-in or `/auth/me`), sent on every change. */
+let csrfToken: string | null = null
+
+export function setCsrfToken(value: string | null) {
+  csrfToken = value
+}
+
 export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
   if (options.token) headers.Authorization = `Bearer ${options.token}`
+  else if (csrfToken && method !== 'GET') headers['X-CSRF-Token'] = csrfToken
   // Percent-encoded: a header carries only ASCII, a name may be "Zoë" (the server decodes it).
   if (options.actor) headers['X-Tagloop-Actor'] = encodeURIComponent(options.actor)
 

@@ -47,6 +47,16 @@ import type {
   LabellingItems,
   LabelsOut,
   LearningCurve,
+  LoginIn,
+  Me,
+  NewApiToken,
+  TokenIn,
+  TokenList,
+  RoleName,
+  User,
+  UserIn,
+  UserList,
+  UserPatch,
 } from './types'
 
 export type { PredictionQuery } from './types'
@@ -180,3 +190,28 @@ export const labelsExportUrl = (project: string, format: 'csv' | 'jsonl' | 'labe
 
 export const learningCurve = (project: string) =>
   get<Answer<'/projects/{project}/labelling/curve', 'get', LearningCurve>>(`${at(project)}/labelling/curve`)
+// ---- Accounts -----------------------------------------------------------------------------------
+
+export const getMe = () => get<Answer<'/auth/me', 'get', Me>>('/auth/me')
+
+export const signIn = (input: LoginIn) => post<Answer<'/auth/login', 'post', Me>>('/auth/login', input satisfies LoginIn)
+
+export const signOut = () => request<void>('POST', '/auth/logout', { body: {} })
+
+export const listTokens = () => get<Answer<'/tokens', 'get', TokenList>>('/tokens')
+
+export const createToken = (input: TokenIn) => post<Answer<'/tokens', 'post', NewApiToken>>('/tokens', input satisfies TokenIn)
+
+export const revokeToken = (id: number) => request<void>('DELETE', `/tokens/${id}`)
+
+export const listUsers = () => get<Answer<'/users', 'get', UserList>>('/users')
+
+export const createUser = (input: UserIn) => post<Answer<'/users', 'post', User>>('/users', input satisfies UserIn)
+
+export const updateUser = (login: string, change: UserPatch) =>
+  request<User>('PATCH', `/users/${encodeURIComponent(login)}`, { body: change })
+
+export const deleteUser = (login: string) => request<void>('DELETE', `/users/${encodeURIComponent(login)}`)
+
+export const setRole = (login: string, project: string, role: RoleName) =>
+  request<User>('PUT', `/users/${encodeURIComponent(login)}/roles/${encodeURIComponent(project)}`, { body: { role } })

@@ -45,6 +45,24 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description The body is larger than TAGLOOP_MAX_BODY_BYTES */
                 413: {
                     headers: {
@@ -124,6 +142,236 @@ export interface paths {
                         "application/json": components["schemas"]["Task"][];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a login and password (starts a session cookie)
+         * @description ``locked_out``); sign-in attempts are also rate-limited per address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LoginIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MeOut"];
+                    };
+                };
+                /** @description The body is not valid JSON (or not UTF-8) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is larger than TAGLOOP_MAX_BODY_BYTES */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is not sent with the media type the operation takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out (ends the session) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is calling: the signed-in user and the session's CSRF token */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MeOut"];
+                    };
+                };
                 /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
                 429: {
                     headers: {
@@ -194,6 +442,24 @@ export interface paths {
                 };
                 /** @description The body is not valid JSON (or not UTF-8) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -284,6 +550,24 @@ export interface paths {
                         "application/json": components["schemas"]["InfoOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
                 429: {
                     headers: {
@@ -366,7 +650,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -467,6 +751,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemCounts"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
                 429: {
                     headers: {
@@ -530,6 +832,24 @@ export interface paths {
                         "application/json": unknown;
                         "application/x-ndjson": unknown;
                         "text/csv": unknown;
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Validation error */
@@ -616,7 +936,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -719,6 +1039,24 @@ export interface paths {
                         "application/json": components["schemas"]["JobList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -786,6 +1124,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["JobOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -868,7 +1224,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -954,6 +1310,24 @@ export interface paths {
                         "application/json": components["schemas"]["CurveOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
                 429: {
                     headers: {
@@ -1024,6 +1398,24 @@ export interface paths {
                 };
                 /** @description The body is not valid JSON (or not UTF-8) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1136,6 +1528,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1218,6 +1628,24 @@ export interface paths {
                 };
                 /** @description The body is not valid JSON (or not UTF-8) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1313,6 +1741,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -1382,6 +1828,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not Found */
                 404: {
                     headers: {
@@ -1445,6 +1909,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ModelList"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
@@ -1620,6 +2102,24 @@ export interface paths {
                         "application/json": components["schemas"]["ActivationList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
                 429: {
                     headers: {
@@ -1702,7 +2202,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1805,6 +2305,24 @@ export interface paths {
                         "application/json": components["schemas"]["ModelOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1900,7 +2418,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2022,6 +2540,24 @@ export interface paths {
                         "application/json": components["schemas"]["PredictionPage"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not Found */
                 404: {
                     headers: {
@@ -2112,6 +2648,24 @@ export interface paths {
                         "text/csv": unknown;
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -2179,6 +2733,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["PredictionDetailOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -2267,6 +2839,24 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -2347,7 +2937,8 @@ export interface paths {
         };
         /**
          * Every project, with its active version and volume
-         * @description predictions, feedback and agreement.
+         * @description each with its labels, settings, active version, number of predictions, feedback and
+         *     agreement.
          */
         get: {
             parameters: {
@@ -2429,7 +3020,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2528,6 +3119,24 @@ export interface paths {
                         "application/json": components["schemas"]["ProjectOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -2590,7 +3199,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2682,7 +3291,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2797,6 +3406,24 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -2885,6 +3512,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["InfoOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -2976,7 +3621,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3084,6 +3729,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemCounts"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -3155,6 +3818,24 @@ export interface paths {
                         "application/json": unknown;
                         "application/x-ndjson": unknown;
                         "text/csv": unknown;
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -3249,7 +3930,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3359,6 +4040,24 @@ export interface paths {
                         "application/json": components["schemas"]["JobList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -3432,6 +4131,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["JobOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -3511,7 +4228,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3596,6 +4313,24 @@ export interface paths {
                         "application/json": components["schemas"]["CurveOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -3673,6 +4408,24 @@ export interface paths {
                 };
                 /** @description The body is not valid JSON (or not UTF-8) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3782,6 +4535,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -3862,6 +4633,24 @@ export interface paths {
                 };
                 /** @description The body is not valid JSON (or not UTF-8) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3965,6 +4754,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4041,6 +4848,24 @@ export interface paths {
                         "application/json": components["schemas"]["ItemOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4102,6 +4927,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ModelList"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -4283,6 +5126,24 @@ export interface paths {
                         "application/json": components["schemas"]["ActivationList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4372,7 +5233,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4481,6 +5342,24 @@ export interface paths {
                         "application/json": components["schemas"]["ModelOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4574,7 +5453,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4694,6 +5573,24 @@ export interface paths {
                         "application/json": components["schemas"]["PredictionPage"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4783,6 +5680,24 @@ export interface paths {
                         "text/csv": unknown;
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4856,6 +5771,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["PredictionDetailOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -4935,6 +5868,24 @@ export interface paths {
                 };
                 /** @description The body is not valid JSON (or not UTF-8) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5068,7 +6019,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5182,6 +6133,24 @@ export interface paths {
                         "application/json": components["schemas"]["ReviewList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -5260,6 +6229,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StatsOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
                     };
                 };
                 /** @description Not found */
@@ -5354,7 +6341,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5490,7 +6477,7 @@ export interface paths {
                         "application/json": components["schemas"]["HTTPError"];
                     };
                 };
-                /** @description Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server) */
+                /** @description The caller lacks the role the route needs (the message names it) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5596,6 +6583,24 @@ export interface paths {
                         "application/json": components["schemas"]["ReviewList"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -5668,6 +6673,24 @@ export interface paths {
                         "application/json": components["schemas"]["StatsOut"];
                     };
                 };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
                 /** @description Validation error */
                 422: {
                     headers: {
@@ -5698,6 +6721,771 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your API tokens (never the tokens themselves) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenList"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an API token: shown once, send it as 'Authorization: Bearer' */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["TokenIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewTokenOut"];
+                    };
+                };
+                /** @description The body is not valid JSON (or not UTF-8) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is larger than TAGLOOP_MAX_BODY_BYTES */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is not sent with the media type the operation takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one of your API tokens */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every user with their roles (admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserList"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a user (admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserOut"];
+                    };
+                };
+                /** @description The body is not valid JSON (or not UTF-8) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is larger than TAGLOOP_MAX_BODY_BYTES */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is not sent with the media type the operation takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{login}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a user; their history stays attributed to their name (admin) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    login: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename, disable or enable, make admin, or reset the password (admin) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    login: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["UserPatch"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserOut"];
+                    };
+                };
+                /** @description The body is not valid JSON (or not UTF-8) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is larger than TAGLOOP_MAX_BODY_BYTES */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is not sent with the media type the operation takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/users/{login}/roles/{project}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a user's role on a project (admin) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    login: string;
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RoleIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserOut"];
+                    };
+                };
+                /** @description The body is not valid JSON (or not UTF-8) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is larger than TAGLOOP_MAX_BODY_BYTES */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The body is not sent with the media type the operation takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -5845,6 +7633,8 @@ export interface components {
             model_id: number;
             previous_model_id: number | null;
             reason: string;
+            /** @description the signed-in user who did it (for a promotion: who asked for the retraining), by current name; null for the admin token, CLI or worker */
+            user: string | null;
         };
         BatchOut: {
             model_version: number;
@@ -6021,7 +7811,7 @@ export interface components {
             metadata: ({
                 [key: string]: unknown;
             } | null)[] | null;
-            texts: unknown[];
+            texts: string[];
         };
         JobList: {
             items: components["schemas"]["JobOut"][];
@@ -6068,6 +7858,19 @@ export interface components {
             display: string;
             name: string;
         };
+        LoginIn: {
+            login: string;
+            password: string;
+        };
+        MeOut: {
+            /** @description server-wide admin (or the admin token) */
+            admin: boolean;
+            /** @description send as X-CSRF-Token on the session's state-changing requests */
+            csrf_token: string | null;
+            /** @description no accounts exist yet */
+            open: boolean;
+            user: components["schemas"]["UserOut"] | null;
+        };
         MetricDelta: {
             a: number | null;
             b: number | null;
@@ -6105,6 +7908,17 @@ export interface components {
             };
             parent_id: number | null;
             train_seconds: number;
+        };
+        NewTokenOut: {
+            created_at: string;
+            expires_at: string | null;
+            id: number;
+            last_used_at: string | null;
+            name: string;
+            /** @description the token's first characters */
+            prefix: string;
+            /** @description shown this once; only its hash is kept */
+            token: string;
         };
         PredictionDetailOut: {
             confidence: number;
@@ -6179,6 +7993,7 @@ export interface components {
         };
         ProjectSettingsIn: {
             anonymous_classify?: boolean;
+            anonymous_feedback?: boolean;
             auto_promote_margin?: number;
             /** @enum {string} */
             auto_promote_metric?: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
@@ -6195,6 +8010,7 @@ export interface components {
         };
         ProjectSettingsOut: {
             anonymous_classify: boolean;
+            anonymous_feedback: boolean;
             auto_promote_margin: number;
             /** @enum {string} */
             auto_promote_metric: "" | "accuracy" | "macro_f1" | "mcc" | "log_loss" | "ece" | "brier";
@@ -6223,6 +8039,13 @@ export interface components {
         };
         ReviewList: {
             items: components["schemas"]["PredictionOut"][];
+        };
+        RoleIn: {
+            /**
+             * @description none (or null) takes the role away
+             * @enum {string|null}
+             */
+            role: "viewer" | "annotator" | "maintainer" | "none" | null;
         };
         Slice: {
             metrics: {
@@ -6259,6 +8082,24 @@ export interface components {
         TaskOut: {
             result: components["schemas"]["Task"];
         };
+        TokenIn: {
+            /** @default null */
+            expires_days: number | null;
+            /** @default  */
+            name: string;
+        };
+        TokenList: {
+            items: components["schemas"]["TokenOut"][];
+        };
+        TokenOut: {
+            created_at: string;
+            expires_at: string | null;
+            id: number;
+            last_used_at: string | null;
+            name: string;
+            /** @description the token's first characters */
+            prefix: string;
+        };
         TrainForm: {
             /** @default false */
             activate: boolean;
@@ -6275,6 +8116,36 @@ export interface components {
             label_column: string;
             /** @default text */
             text_column: string;
+        };
+        UserIn: {
+            /** @default false */
+            is_admin: boolean;
+            login: string;
+            /** @default  */
+            name: string;
+            password: string;
+        };
+        UserList: {
+            items: components["schemas"]["UserOut"][];
+        };
+        UserOut: {
+            created_at: string;
+            deleted: boolean;
+            disabled: boolean;
+            id: number;
+            is_admin: boolean;
+            login: string;
+            name: string;
+            /** @description project slug -> role */
+            roles: {
+                [key: string]: "viewer" | "annotator" | "maintainer";
+            };
+        };
+        UserPatch: {
+            disabled?: boolean;
+            is_admin?: boolean;
+            name?: string;
+            password?: string;
         };
         ValidationError: {
             error: {

@@ -232,3 +232,16 @@ export type ImportResult = Schemas['ImportOut']
 export type LabelsOut = Schemas['LabelList']
 export type ItemsUpload = { file: File; textColumn?: string }
 export type LearningCurve = Schemas['CurveOut']
+// ---- Accounts -----------------------------------------------------------------------------------
+
+export type Me = Schemas['MeOut']
+export type User = Schemas['UserOut']
+export type LoginIn = Schemas['LoginIn']
+export type ApiToken = Schemas['TokenOut']
+export type NewApiToken = Schemas['NewTokenOut']
+export type TokenList = Schemas['TokenList']
+export type TokenIn = Body<'/tokens', 'post'>
+export type UserList = Schemas['UserList']
+export type UserIn = Defaulted<Body<'/users', 'post'>, 'name' | 'is_admin'>
+export type UserPatch = Schemas['UserPatch']
+export type RoleName = NonNullable<Schemas['RoleIn']['role']>

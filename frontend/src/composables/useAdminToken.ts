@@ -5,6 +5,7 @@
  */
 import { readonly, ref } from 'vue'
 import { ApiError } from '@/api/client'
+import { useSession } from '@/composables/useSession'
 
 const STORAGE_KEY = 'tagloop.adminToken'
 const ACTOR_KEY = 'tagloop.adminActor'
@@ -100,6 +101,17 @@ async function withAdmin<T>(
   action: (token: string, actor: string | null) => Promise<T>,
   purpose: AdminPurpose | null = null,
 ): Promise<T | null> {
+  // Signed in: the session cookie is the credential (no dialog); a refusal names the role needed.
+  const session = useSession()
+  if (session.user.value) {
+    try {
+      return await action('', null)
+    } catch (e) {
+      // An expired or ended session: forget it, so the menu offers to sign in again.
+      if (e instanceof ApiError && e.status === 401) await session.load()
+      throw e
+    }
+  }
   let current = token.value ?? (await askForToken(null, purpose))
   for (;;) {
     if (!current) return null

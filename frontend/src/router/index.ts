@@ -36,6 +36,9 @@ const projectLessLinks: RouteRecordRaw[] = projectPages.map((page) => ({
 }))
 
 export const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { title: 'Sign in' } },
+  { path: '/users', name: 'users', component: () => import('@/views/UsersView.vue'), meta: { title: 'Users' } },
+  { path: '/tokens', name: 'tokens', component: () => import('@/views/TokensView.vue'), meta: { title: 'API tokens' } },
   { path: '/projects', name: 'projects', component: () => import('@/views/ProjectsView.vue'), meta: { title: 'Projects' } },
   {
     path: '/projects/new',

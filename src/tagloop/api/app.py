@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from apiflask import APIFlask
@@ -20,6 +21,7 @@ from tagloop.api import (
     schemas,
     web,
 )
+from tagloop.api.accounts import bp as accounts_bp
 from tagloop.api.classify import bp as classify_bp
 from tagloop.api.health import bp as health_bp
 from tagloop.api.items import bp as items_bp
@@ -67,6 +69,8 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         VALIDATION_ERROR_STATUS_CODE=422,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="tagloop_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         INFO={
             "description": "Classify text, give feedback, and manage model versions. "
             'Errors are JSON: {"error": {"code", "message", "details"}}.'
@@ -81,7 +85,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     app.extensions["tagloop.core"] = Core.open(settings, on_swap=observability.model_served)
 
     context.init_app(app)  # names the request's project before any other hook runs
-    auth.init_app(app)  # then the admin token is checked before the body is
+    auth.init_app(app)  # then the caller is checked before the body is read
     errors.init_app(app)
     headers.init_app(app)  # security headers on every response
     clients.init_app(app)
@@ -90,11 +94,13 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     app.register_blueprint(health_bp)
     app.register_blueprint(tutorial_bp)
     app.register_blueprint(projects_bp)
+    app.register_blueprint(accounts_bp)
     for blueprint in PER_PROJECT:
         app.register_blueprint(blueprint)
         app.register_blueprint(
             blueprint, url_prefix="/api/v1/projects/<project>", name=f"project_{blueprint.name}"
         )
+    limits.limit_login(app, settings)
     web.init_app(app)
     if settings.proxy_hops:
         # Behind a reverse proxy every request comes from the proxy's address: trust that

@@ -1,66 +1,207 @@
-"""Admin endpoints need ``Authorization: Bearer <TAGLOOP_ADMIN_TOKEN>``.
+"""Who is calling, and may they: every view declares its action with ``@requires``.
 
-With no token configured, admin endpoints are refused rather than left open. The token is
-checked before anything else about the request (its content type, its body), so a caller
-without the token learns nothing from the endpoint but that it needs one.
+A caller is, in this order: ``Authorization: Bearer`` with the bootstrap
+``TAGLOOP_ADMIN_TOKEN`` (an admin) or a user's API token; the signed session cookie of
+the web app; or anonymous. The check (``service.access.check``) runs before the request's
+body is read, so a caller without the right learns nothing from the endpoint but that.
+A view without ``@requires`` is refused: a new route cannot be left open by accident.
+
+Browser sessions are protected against cross-site requests: a state-changing request
+signed in by the cookie must carry the session's ``X-CSRF-Token`` and, when the browser
+sends an ``Origin``, come from this server's origin (or a ``TAGLOOP_CORS_ORIGINS`` one).
+Bearer-token requests carry no ambient credential and are exempt.
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
+import time
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
-from tagloop.api.context import settings
+from tagloop.api.context import core, project, settings
 from tagloop.api.errors import ApiError
+from tagloop.service import users
+from tagloop.service.access import SERVER_WIDE, Action, Caller, Unauthenticated, check
 
 F = TypeVar("F", bound=Callable[..., Any])
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Routes the frameworks add (the OpenAPI document, the interactive docs): public.
+FRAMEWORK_ENDPOINTS = {
+    "openapi.spec": Action.PUBLIC,
+    "openapi.docs": Action.PUBLIC,
+    "openapi.swagger_ui_oauth_redirect": Action.PUBLIC,
+}
 
 
-def admin_actor() -> str:
-    """Check the bearer token and return a name for the audit log."""
-    expected = settings().admin_token
-    if not expected:
-        raise ApiError(
-            403,
-            "admin actions are disabled: set TAGLOOP_ADMIN_TOKEN on the server",
-            code="admin_disabled",
-        )
+def requires(action: Action) -> Callable[[F], F]:
+    """Declare the action a view performs; the request is checked before the view runs."""
+
+    def mark(view: F) -> F:
+        view.tagloop_action = action  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def action_of(endpoint: str) -> Action | None:
+    """The action an endpoint declares (None: it declares none, and is refused)."""
+    if endpoint in FRAMEWORK_ENDPOINTS:
+        return FRAMEWORK_ENDPOINTS[endpoint]
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "tagloop_action", None)
+
+
+def caller() -> Caller:
+    if "caller" not in g:
+        g.caller = _identify()
+    return g.caller
+
+
+def actor() -> str:
+    """The caller's name for the audit log: a user's name; for the bootstrap token the
+    ``X-Tagloop-Actor`` header (percent-encoded UTF-8, as the web app sends it) or
+    "admin"."""
+    who = caller()
+    if who.user_id is not None:
+        return who.name
+    name = unquote(request.headers.get("X-Tagloop-Actor", ""), errors="replace")
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:200] or "admin"
+
+
+def require(action: Action) -> None:
+    """Check a further action inside a view (e.g. reading everyone's predictions)."""
+    _check(caller(), action)
+
+
+def _identify() -> Caller:
+    the_core = core()
+    admin_token = the_core.settings.admin_token
+    opened = not the_core.accounts_exist()
+    anonymous = Caller(open=opened, admin_token_set=bool(admin_token))
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "admin token required: send 'Authorization: Bearer <token>'")
-    if not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise ApiError(401, "admin token is not valid", code="invalid_token")
-    # Percent-encoded UTF-8, as the web app sends it (a header carries ASCII only).
-    actor = unquote(request.headers.get("X-Tagloop-Actor", ""), errors="replace")
-    actor = "".join(ch for ch in actor if ch.isprintable()).strip()
-    return actor[:200] or "admin"
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+            return Caller(name="admin", admin=True, via="admin_token")
+        found = users.token_caller(the_core.store, token)
+        if found is not None:
+            return found
+        if opened and not admin_token:
+            return anonymous  # the check answers "set TAGLOOP_ADMIN_TOKEN or add a user"
+        raise ApiError(401, "the bearer token is not valid", code="invalid_token")
+    return _session_caller() or anonymous
 
 
-def admin_required(view: F) -> F:
-    """Mark a view as admin-only; it receives the caller's name as ``actor``."""
+def _session_caller() -> Caller | None:
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    the_core = core()
+    issued = float(session.get("iat", 0))
+    found = users.caller(the_core.store, int(uid), via="session")
+    changed = users.password_changed_at(the_core.store, int(uid))
+    stale = changed is None or session.get("pw") != changed.isoformat()
+    if time.time() - issued > the_core.settings.session_hours * 3600 or found is None or stale:
+        session.clear()
+        g.session_ended = True
+        return None
+    return found
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        kwargs["actor"] = g.get("admin_actor") or admin_actor()
-        return view(*args, **kwargs)
 
-    wrapper.tagloop_admin = True  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+def sign_in(who: Caller) -> str:
+    """Start a session for a user who just proved their password; returns its CSRF token."""
+    assert who.user_id is not None
+    changed = users.password_changed_at(core().store, who.user_id)
+    session.clear()
+    session.update(
+        uid=who.user_id,
+        iat=time.time(),
+        pw=changed.isoformat() if changed else "",
+        csrf=secrets.token_urlsafe(24),
+    )
+    session.permanent = True
+    g.caller = who
+    return str(session["csrf"])
+
+
+def csrf_token() -> str | None:
+    return session.get("csrf")
+
+
+def _check(who: Caller, action: Action) -> None:
+    ref = None if action in SERVER_WIDE else project()
+    try:
+        check(who, action, ref)
+    except Unauthenticated as exc:
+        if g.get("session_ended"):
+            raise ApiError(
+                401, "your session has expired or ended: sign in again", code="session_expired"
+            ) from exc
+        raise
+
+
+def same_origin() -> bool:
+    """Whether the browser's ``Origin`` (when it sends one) is this server or a
+    ``TAGLOOP_CORS_ORIGINS`` one."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    return origin.rstrip("/") in {_origin(request.host_url), *settings().cors_origins}
+
+
+def _check_origin() -> None:
+    """A state-changing request on the session cookie must come from our own pages."""
+    if not same_origin():
+        origin = request.headers.get("Origin")
+        raise ApiError(403, f"cross-site request from {origin} refused", code="csrf_failed")
+    sent = request.headers.get(CSRF_HEADER, "")
+    expected = session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
+        raise ApiError(
+            403,
+            f"missing or wrong {CSRF_HEADER} header (read it from GET /api/v1/auth/me)",
+            code="csrf_failed",
+        )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked ``Secure`` whenever the request came over
+    HTTPS (directly or, with ``TAGLOOP_PROXY_HOPS``, through a proxy)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(request.is_secure) or super().get_cookie_secure(app)
 
 
 def init_app(app: Flask) -> None:
-    """Check the token first: register this before any other ``before_request`` hook."""
+    """Check the caller first: register this before any other ``before_request`` hook."""
+    app.session_interface = SessionInterface()
 
     @app.before_request
-    def check_admin_token() -> None:
+    def authorize() -> None:
         if request.method == "OPTIONS":  # a CORS preflight carries no credentials
             return
-        view = current_app.view_functions.get(request.endpoint or "")
-        if getattr(view, "tagloop_admin", False):
-            g.admin_actor = admin_actor()
+        action = action_of(request.endpoint or "")
+        if request.endpoint is None:
+            return  # a 404/405: nothing to protect
+        if action is None:
+            raise ApiError(403, f"{request.path} has no access rule", code="no_access_rule")
+        if action is Action.PUBLIC:
+            return
+        who = caller()
+        if who.via == "session" and request.method not in SAFE_METHODS:
+            _check_origin()
+        _check(who, action)

@@ -8,10 +8,12 @@ from apiflask import APIBlueprint
 from flask import jsonify
 
 from tagloop.api import observability
+from tagloop.api.auth import requires
 from tagloop.api.clients import existing_client
 from tagloop.api.context import core, project, settings
 from tagloop.api.errors import ApiError
 from tagloop.api.schemas import ClassifyIn, ExplainQuery
+from tagloop.service.access import Action
 from tagloop.service.predictions import classify as run
 
 bp = APIBlueprint("classify", __name__, url_prefix="/api/v1", tag="Classify")
@@ -47,6 +49,7 @@ RESPONSES: dict[int | str, Any] = {
     "`/info`; more answer 413 `explain_batch_too_large`).",
     responses=RESPONSES,
 )
+@requires(Action.CLASSIFY)
 def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
     """Classify one text or a batch."""
     single = "text" in body

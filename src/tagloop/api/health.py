@@ -8,8 +8,10 @@ from apiflask import APIBlueprint
 from flask import Response
 from sqlalchemy import text
 
+from tagloop.api.auth import requires
 from tagloop.api.context import core
 from tagloop.api.observability import metrics_response
+from tagloop.service.access import Action
 from tagloop.service.errors import ServiceError
 
 bp = APIBlueprint("health", __name__, tag="Operations")
@@ -17,6 +19,7 @@ bp = APIBlueprint("health", __name__, tag="Operations")
 
 @bp.get("/healthz")
 @bp.doc(summary="The process is alive")
+@requires(Action.PUBLIC)
 def healthz() -> dict[str, Any]:
     """Always 200 while the process answers."""
     return {"status": "ok"}
@@ -24,6 +27,7 @@ def healthz() -> dict[str, Any]:
 
 @bp.get("/readyz")
 @bp.doc(summary="The database answers and the served models load", responses=[200, 503])
+@requires(Action.PUBLIC)
 def readyz() -> tuple[dict[str, Any], int]:
     """503 while the database does not answer, the default project has no model to serve,
     or a project's active version cannot be loaded (named, with the reason); load
@@ -62,6 +66,7 @@ METRICS_RESPONSE: dict[int | str, Any] = {
 
 @bp.get("/metrics")
 @bp.doc(summary="Prometheus metrics", responses=METRICS_RESPONSE)
+@requires(Action.PUBLIC)
 def metrics() -> Response:
     """Requests and latency by endpoint and status, predictions by label, model version."""
     return metrics_response()

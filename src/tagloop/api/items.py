@@ -10,25 +10,21 @@ from typing import Any
 from apiflask import APIBlueprint, Schema, fields, validators
 from flask import Response, stream_with_context
 
-from tagloop.api.auth import admin_required
+from tagloop.api.auth import actor, requires
 from tagloop.api.context import core, project
 from tagloop.api.errors import upload
-from tagloop.api.schemas import Text
+from tagloop.api.schemas import Text, VisibleText
 from tagloop.ml.datasets import DataError
 from tagloop.ml.unlabelled import TEXT_FORMATS, read_texts
 from tagloop.service import items, label_export
+from tagloop.service.access import Action
 
 bp = APIBlueprint("items", __name__, url_prefix="/api/v1", tag="Labelling")
 ADMIN: dict[str, Any] = {"security": "AdminToken"}
 
 
 class ItemsIn(Schema):
-    texts = fields.List(
-        fields.Raw(),
-        required=True,
-        validate=validators.Length(min=1),
-        metadata={"items": {"type": "string"}},
-    )
+    texts = fields.List(VisibleText(), required=True, validate=validators.Length(min=1))
     metadata = fields.List(
         fields.Dict(allow_none=True),
         load_default=None,
@@ -72,8 +68,8 @@ class ItemCounts(Schema):
 @bp.input(ItemsIn, arg_name="body")
 @bp.output(ImportOut, status_code=201)
 @bp.doc(summary="Add unlabelled texts (admin)", responses=[201, 409, 422], **ADMIN)
-@admin_required
-def add_items(body: dict[str, Any], actor: str) -> dict[str, Any]:
+@requires(Action.IMPORT)
+def add_items(body: dict[str, Any]) -> dict[str, Any]:
     """All or nothing: a bad text is a 422 naming it (``request:N``, counting from 1)."""
     the_core = core()
     try:
@@ -95,9 +91,9 @@ def add_items(body: dict[str, Any], actor: str) -> dict[str, Any]:
     responses=[201, 409, 422],
     **ADMIN,
 )
-@admin_required
+@requires(Action.IMPORT)
 @upload
-def add_items_file(form: dict[str, Any], actor: str) -> dict[str, Any]:
+def add_items_file(form: dict[str, Any]) -> dict[str, Any]:
     the_core = core()
     upload_file = form["file"]
     name = Path(upload_file.filename or "upload").name
@@ -114,12 +110,13 @@ def add_items_file(form: dict[str, Any], actor: str) -> dict[str, Any]:
         except DataError as exc:
             raise items.data_error(exc, name) from exc
     rows.source = name
-    return items.add_items(the_core, project(), rows, labelled_by=f"admin:{actor}").as_dict()
+    return items.add_items(the_core, project(), rows, labelled_by=f"admin:{actor()}").as_dict()
 
 
 @bp.get("/items/counts")
 @bp.output(ItemCounts)
 @bp.doc(summary="How many items are imported, labelled, skipped and open; labels per label")
+@requires(Action.READ_INFO)
 def item_counts() -> dict[str, Any]:
     return items.counts(core(), project())
 
@@ -149,6 +146,7 @@ EXPORT_SUFFIX = {"csv": "csv", "jsonl": "jsonl", "labelstudio": "json"}
     summary="Export the labelled items (CSV, JSON Lines or Label Studio JSON)",
     responses=EXPORT_RESPONSE,
 )
+@requires(Action.READ)
 def export_items(query: dict[str, Any]) -> Response:
     """Text, label, who labelled it, when, and the kept metadata; CSV cells a spreadsheet
     would run as formulas start with a quote."""

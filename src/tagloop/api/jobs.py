@@ -13,10 +13,11 @@ from typing import Any
 from apiflask import APIBlueprint, Schema, fields, validators
 from flask import Response, request
 
-from tagloop.api.auth import admin_required
+from tagloop.api.auth import actor, caller, requires
 from tagloop.api.context import core, project
 from tagloop.api.schemas import Text
 from tagloop.service import jobs as service
+from tagloop.service.access import Action
 from tagloop.service.job_state import describe_job
 
 log = logging.getLogger(__name__)
@@ -76,12 +77,17 @@ class JobQuery(Schema):
     security="AdminToken",
     responses=[202, 409, 503],
 )
-@admin_required
-def retrain(body: dict[str, Any], actor: str) -> dict[str, Any]:
+@requires(Action.RETRAIN)
+def retrain(body: dict[str, Any]) -> dict[str, Any]:
     """Queue a retraining job; follow it with ``GET …/jobs/{id}``. The candidate is
     compared with the active model and activated only by the promotion policy."""
     job = service.retrain(
-        core(), project(), requested_by=actor, reason=body["reason"], params=body["params"]
+        core(),
+        project(),
+        requested_by=actor(),
+        requested_by_id=caller().user_id,
+        reason=body["reason"],
+        params=body["params"],
     )
     return describe_job(job)
 
@@ -90,6 +96,7 @@ def retrain(body: dict[str, Any], actor: str) -> dict[str, Any]:
 @bp.input(JobQuery, location="query", arg_name="query")
 @bp.output(JobList)
 @bp.doc(summary="Background jobs, newest first")
+@requires(Action.READ)
 def jobs(query: dict[str, Any]) -> dict[str, Any]:
     """Training and retraining jobs with status, progress, stage and log."""
     return {"items": service.jobs(core(), project(), query["limit"])}
@@ -98,6 +105,7 @@ def jobs(query: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/jobs/<int:job_id>")
 @bp.output(JobOut)
 @bp.doc(summary="One job")
+@requires(Action.READ)
 def job(job_id: int) -> dict[str, Any]:
     """A job's status, progress, log, and when done its result and candidate version."""
     return service.job(core(), project(), job_id)
@@ -106,10 +114,10 @@ def job(job_id: int) -> dict[str, Any]:
 @bp.post("/jobs/<int:job_id>/cancel")
 @bp.output(JobOut)
 @bp.doc(summary="Cancel a job (admin)", security="AdminToken", responses=[200, 404, 409])
-@admin_required
-def cancel(job_id: int, actor: str) -> dict[str, Any]:
+@requires(Action.CANCEL_JOB)
+def cancel(job_id: int) -> dict[str, Any]:
     """A queued job is cancelled at once; a running one stops at its next checkpoint."""
-    return service.cancel(core(), project(), job_id, actor=actor)
+    return service.cancel(core(), project(), job_id, actor=actor())
 
 
 @bp.after_app_request

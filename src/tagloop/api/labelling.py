@@ -1,8 +1,9 @@
 """Labelling: the next items to label, a person's label / skip / undo, and adding a label on
 the spot.
 
-The caller is named ``admin:<name>`` when it sends the admin token and ``client:<id>``
-(its browser's cookie id) otherwise; a user account will take this place once users exist.
+The labeller is named ``user:<name>`` when signed in or sending a user's token,
+``admin:<name>`` with the bootstrap admin token, and ``client:<id>`` (its browser's cookie
+id) otherwise.
 """
 
 from __future__ import annotations
@@ -10,21 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
-from flask import request
 
-from tagloop.api.auth import admin_actor
+from tagloop.api.auth import actor, caller, requires
 from tagloop.api.clients import client_for_results
 from tagloop.api.context import core, project
 from tagloop.api.schemas import LabelIn, LabelOut, Text
 from tagloop.service import label_training, labelling, projects
+from tagloop.service.access import Action
 
 bp = APIBlueprint("labelling", __name__, url_prefix="/api/v1", tag="Labelling")
 
 
 def labeller() -> str:
     """Who is labelling (see the module docstring)."""
-    if request.headers.get("Authorization"):
-        return f"admin:{admin_actor()}"
+    who = caller()
+    if who.user_id is not None:
+        return f"user:{who.name}"
+    if who.admin:
+        return f"admin:{actor()}"
     return f"client:{client_for_results()}"
 
 
@@ -77,6 +81,7 @@ class LabelList(Schema):
 @bp.input(NextQuery, location="query", arg_name="query")
 @bp.output(ItemList)
 @bp.doc(summary="The next items to label, held for you for 10 minutes")
+@requires(Action.LABEL)
 def next_items(query: dict[str, Any]) -> dict[str, Any]:
     """Items you already hold first, then the queue's next ones (a diverse sample before the
     first model; then what the model is least sure of, with 20% random). Nobody else is
@@ -88,6 +93,7 @@ def next_items(query: dict[str, Any]) -> dict[str, Any]:
 @bp.input(LabelBody, arg_name="body")
 @bp.output(ItemOut)
 @bp.doc(summary="Label an item", responses=[200, 404, 409, 422])
+@requires(Action.LABEL)
 def label_item(item_id: int, body: dict[str, Any]) -> labelling.ItemOut:
     """409 if the item is already labelled or skipped, or someone else holds it. Enough
     labels queue the project's first model, and later ones (see docs/labelling.md)."""
@@ -100,6 +106,7 @@ def label_item(item_id: int, body: dict[str, Any]) -> labelling.ItemOut:
 @bp.post("/labelling/items/<int:item_id>/skip")
 @bp.output(ItemOut)
 @bp.doc(summary="Skip an item: it is not asked again", responses=[200, 404, 409])
+@requires(Action.LABEL)
 def skip_item(item_id: int) -> labelling.ItemOut:
     return labelling.skip(core(), project(), item_id, labeller())
 
@@ -107,6 +114,7 @@ def skip_item(item_id: int) -> labelling.ItemOut:
 @bp.post("/labelling/undo")
 @bp.output(ItemOut)
 @bp.doc(summary="Reopen your last labelled or skipped item", responses=[200, 404])
+@requires(Action.LABEL)
 def undo() -> labelling.ItemOut:
     """The item is handed back to you (it comes first in your next items)."""
     return labelling.undo(core(), project(), labeller())
@@ -116,6 +124,7 @@ def undo() -> labelling.ItemOut:
 @bp.input(LabelIn, arg_name="body")
 @bp.output(LabelList, status_code=201)
 @bp.doc(summary="Add a label to the project while labelling", responses=[201, 422])
+@requires(Action.LABEL)
 def add_label(body: dict[str, Any]) -> dict[str, Any]:
     the_core, ref = core(), project()
     checked = projects.check_labels([body])[0]
@@ -127,6 +136,7 @@ def add_label(body: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/labelling/curve")
 @bp.output(CurveOut)
 @bp.doc(summary="Learning curve: cross-validated accuracy and macro-F1 against labels so far")
+@requires(Action.READ)
 def learning_curve() -> dict[str, Any]:
     """3-fold cross-validation of the default backend on the first n labels (in the order
     they were given), for n = 16, 32, 64… and all of them: when the curve flattens, more

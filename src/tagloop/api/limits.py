@@ -1,5 +1,5 @@
-"""Per-client rate limits (Flask-Limiter), the body size limit for bodies sent without a
-length, and CORS for configured origins only."""
+"""Per-client rate limits (Flask-Limiter), a tighter one on sign-in, the body size limit
+for bodies sent without a length, and CORS for configured origins only."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ from tagloop.config import Settings
 UNLIMITED = ("/healthz", "/readyz", "/metrics")
 
 
+LOGIN_ENDPOINT = "accounts.login"
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     app.wsgi_app = SizedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
-    if settings.rate_limit:
+    if settings.rate_limit or settings.login_rate_limit:
         _init_limiter(app, settings)
     if settings.cors_origins:
         CORS(
@@ -33,12 +36,21 @@ def _init_limiter(app: Flask, settings: Settings) -> None:
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
-        default_limits=[settings.rate_limit],
+        default_limits=[settings.rate_limit] if settings.rate_limit else [],
         storage_uri=settings.rate_limit_storage,
         headers_enabled=True,
         default_limits_exempt_when=_exempt,
     )
     app.extensions["tagloop.limiter"] = limiter
+
+
+def limit_login(app: Flask, settings: Settings) -> None:
+    """Sign-in attempts per address (call once the view is registered); the account
+    lockout in service.users stops a guesser who spreads over many addresses."""
+    limiter = app.extensions.get("tagloop.limiter")
+    if limiter is not None and settings.login_rate_limit:
+        view = app.view_functions[LOGIN_ENDPOINT]
+        app.view_functions[LOGIN_ENDPOINT] = limiter.limit(settings.login_rate_limit)(view)
 
 
 def _exempt() -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from tagloop import __version__
-from tagloop.api.auth import admin_required
+from tagloop.api.auth import actor, caller, requires
 from tagloop.api.context import core, project
 from tagloop.api.errors import ApiError, upload
 from tagloop.api.jobs import JobOut
@@ -25,6 +25,7 @@ from tagloop.api.schemas import (
 )
 from tagloop.ml.datasets import DataError, load_dataset
 from tagloop.service import jobs, projects
+from tagloop.service.access import Action
 from tagloop.service.errors import ServiceError
 from tagloop.service.job_state import describe_job
 
@@ -41,11 +42,17 @@ def _out(ref: projects.ProjectRef) -> projects.ProjectOut:
 @bp.get("/projects")
 @bp.output(ProjectList)
 @bp.doc(summary="Every project, with its active version and volume")
+@requires(Action.PUBLIC)
 def list_projects() -> dict[str, Any]:
-    """Projects by slug, each with its labels, settings, active version, number of
-    predictions, feedback and agreement."""
-    the_core = core()
-    refs = projects.list_all(the_core.store, the_core.settings)
+    """The projects the caller may see (a role, or anonymous classify allowed) by slug,
+    each with its labels, settings, active version, number of predictions, feedback and
+    agreement."""
+    the_core, who = core(), caller()
+    refs = [
+        ref
+        for ref in projects.list_all(the_core.store, the_core.settings)
+        if who.can(Action.READ_INFO, ref)
+    ]
     return {"items": projects.summaries(the_core.store, refs)}
 
 
@@ -53,8 +60,8 @@ def list_projects() -> dict[str, Any]:
 @bp.input(ProjectIn, arg_name="body")
 @bp.output(ProjectOut, status_code=201)
 @bp.doc(summary="Create a project (admin)", responses=[201, 409], **ADMIN)
-@admin_required
-def create_project(body: dict[str, Any], actor: str) -> projects.ProjectOut:
+@requires(Action.CREATE_PROJECT)
+def create_project(body: dict[str, Any]) -> projects.ProjectOut:
     """A new, empty project: train its first version with ``POST …/train`` (a data file)."""
     the_core = core()
     ref = projects.create(
@@ -72,6 +79,7 @@ def create_project(body: dict[str, Any], actor: str) -> projects.ProjectOut:
 @bp.get("/projects/<project>")
 @bp.output(ProjectOut)
 @bp.doc(summary="One project")
+@requires(Action.READ_INFO)
 def get_project() -> projects.ProjectOut:
     """A project with its labels, settings, active version and volume."""
     return _out(project())
@@ -81,8 +89,8 @@ def get_project() -> projects.ProjectOut:
 @bp.input(ProjectPatch, arg_name="body")
 @bp.output(ProjectOut)
 @bp.doc(summary="Change a project's name, description, labels or settings (admin)", **ADMIN)
-@admin_required
-def patch_project(body: dict[str, Any], actor: str) -> projects.ProjectOut:
+@requires(Action.CONFIGURE)
+def patch_project(body: dict[str, Any]) -> projects.ProjectOut:
     """Only the fields sent change; settings merge with the stored ones."""
     the_core = core()
     ref = projects.update(
@@ -100,8 +108,8 @@ def patch_project(body: dict[str, Any], actor: str) -> projects.ProjectOut:
 @bp.delete("/projects/<project>")
 @bp.output({}, status_code=204)
 @bp.doc(summary="Delete a project and everything it holds (admin)", responses=[204, 409], **ADMIN)
-@admin_required
-def delete_project(actor: str) -> tuple[str, int]:
+@requires(Action.DELETE_PROJECT)
+def delete_project() -> tuple[str, int]:
     """Its versions, artifacts, predictions, feedback and jobs go; the default project
     cannot be deleted."""
     the_core = core()
@@ -123,9 +131,9 @@ def delete_project(actor: str) -> tuple[str, int]:
     responses=[202, 409, 422, 503],
     **ADMIN,
 )
-@admin_required
 @upload
-def train(form: dict[str, Any], actor: str) -> dict[str, Any]:
+@requires(Action.TRAIN)
+def train(form: dict[str, Any]) -> dict[str, Any]:
     """Queue training; follow the job at ``…/jobs/{id}``."""
     upload = form["file"]
     name = Path(upload.filename or "upload").name
@@ -145,7 +153,8 @@ def train(form: dict[str, Any], actor: str) -> dict[str, Any]:
         core(),
         project(),
         replace(dataset, source=f"upload {name}"),
-        requested_by=actor,
+        requested_by=actor(),
+        requested_by_id=caller().user_id,
         activate=form["activate"],
         description=form["description"] or f"trained on {name}",
     )
@@ -155,6 +164,7 @@ def train(form: dict[str, Any], actor: str) -> dict[str, Any]:
 @info_bp.get("/info")
 @info_bp.output(InfoOut)
 @info_bp.doc(summary="The project, its active model, labels and limits (what a client needs)")
+@requires(Action.READ_INFO)
 def info() -> dict[str, Any]:
     """The active model's labels, their display names, the request limits, and the project."""
     the_core, ref = core(), project()

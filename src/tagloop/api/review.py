@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
-from flask import request
 
-from tagloop.api.auth import admin_actor
+from tagloop.api.auth import require, requires
 from tagloop.api.context import core, project
-from tagloop.api.errors import ApiError
 from tagloop.api.schemas import MAX_INT32, ModelOut, PredictionOut
+from tagloop.service.access import Action
 from tagloop.service.models import compare_versions
 from tagloop.service.review import review_queue
 
@@ -89,6 +88,7 @@ class CompareOut(Schema):
 @bp.input(ReviewQuery, location="query", arg_name="query")
 @bp.output(ReviewList)
 @bp.doc(summary="What to review next: disagreements, then the least confident")
+@requires(Action.READ)
 def review(query: dict[str, Any]) -> dict[str, Any]:
     """Predictions whose feedback disagrees with the model (newest feedback first), then
     predictions without feedback, least confident first, one per text, skipping texts
@@ -103,6 +103,7 @@ def review(query: dict[str, Any]) -> dict[str, Any]:
     summary="Compare two versions on rows neither was trained on",
     responses=[200, 401, 403, 404, 409],
 )
+@requires(Action.READ)
 def compare_models(query: dict[str, Any]) -> dict[str, Any]:
     """Both versions scored on the fixed evaluation set(s) from the registry plus the
     held-out slice of feedback, minus any text either trained on: every metric side by
@@ -110,13 +111,6 @@ def compare_models(query: dict[str, Any]) -> dict[str, Any]:
     A candidate's stored comparison with the version it was retrained from is returned as
     stored unless ``fresh=true``."""
     if query["fresh"]:
-        # Recomputing scores both versions inside the request: not for anonymous callers.
-        if not request.headers.get("Authorization"):
-            raise ApiError(
-                403,
-                "fresh=true recomputes the comparison inside the request, so it is an admin "
-                "action: send 'Authorization: Bearer <admin token>', or leave fresh out",
-                code="admin_required",
-            )
-        admin_actor()
+        # Recomputing scores both versions inside the request: for those who may retrain.
+        require(Action.RETRAIN)
     return compare_versions(core(), project(), query["a"], query["b"], fresh=query["fresh"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from apiflask import Schema, fields, validators
 from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
+from tagloop.service.access import Action
 from tagloop.service.projects import MAX_LABELS, PROMOTE_METRICS, SLUG
 
 
@@ -277,6 +279,13 @@ class ActivationOut(Schema):
     previous_model_id = fields.Integer(allow_none=True)
     action = fields.String()
     actor = fields.String()
+    user = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the signed-in user who did it (for a promotion: who asked "
+            "for the retraining), by current name; null for the admin token, CLI or worker"
+        },
+    )
     reason = fields.String()
 
 
@@ -326,7 +335,8 @@ class ProjectSettingsIn(Schema):
     retention_days = fields.Integer(validate=validators.Range(min=0, max=MAX_INT32))
     anonymous_classify = fields.Boolean()
     costs = fields.Dict(
-        keys=fields.String(validate=validators.Length(min=1, max=200)),
+        # Keys are label names; one the data lacks is refused when a model is trained.
+        keys=fields.String(),
         values=fields.Float(validate=validators.Range(min=0, min_inclusive=False)),
         metadata={
             "description": "Label -> weight of an error on it, for every training of the "
@@ -344,6 +354,7 @@ class ProjectSettingsIn(Schema):
         validate=validators.Range(min=0, max=MAX_INT32),
         metadata={"description": "Retrain after this many further labels (0: never)."},
     )
+    anonymous_feedback = fields.Boolean()
 
 
 class ProjectSettingsOut(ProjectSettingsIn):
@@ -466,6 +477,8 @@ def _state_limits(schemas: dict[str, Any]) -> None:
     texts["items"]["maxLength"] = max_length
     classify["oneOf"] = [{"required": ["text"]}, {"required": ["texts"]}]
     schemas["TaskIn"]["properties"]["title"]["maxLength"] = max_length
+    if "ItemsIn" in schemas:
+        schemas["ItemsIn"]["properties"]["texts"]["items"]["maxLength"] = max_length
 
 
 ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}
@@ -476,8 +489,8 @@ BODY_ERRORS = {
     "415": "The body is not sent with the media type the operation takes",
 }
 ADMIN_ERRORS = {
-    "401": "No admin token, or a wrong one",
-    "403": "Admin actions are disabled (no TAGLOOP_ADMIN_TOKEN on the server)",
+    "401": "Not signed in where the route needs it, or a bad token",
+    "403": "The caller lacks the role the route needs (the message names it)",
 }
 API_ERRORS = {
     "429": "Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry",
@@ -485,11 +498,25 @@ API_ERRORS = {
 }
 
 
+def _checked_operations() -> set[tuple[str, str]]:
+    """(OpenAPI path, method) of every view whose action is not public: the access check
+    may answer 401 or 403 before it runs."""
+    checked: set[tuple[str, str]] = set()
+    for rule in current_app.url_map.iter_rules():
+        view = current_app.view_functions.get(rule.endpoint)
+        if getattr(view, "tagloop_action", None) is Action.PUBLIC:
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        checked.update((path, method.lower()) for method in rule.methods or ())
+    return checked
+
+
 def _declare_errors(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
     """Declare the statuses the server's own layers add to every view: a bad or oversized
-    JSON body, the admin check, the rate limit and an unreachable database."""
+    JSON body, the access check, the rate limit and an unreachable database."""
+    checked = _checked_operations()
     for path, operations in paths.items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
@@ -504,7 +531,7 @@ def _declare_errors(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
             elif "multipart/form-data" in body.get("content", {}):
                 extra |= {k: v for k, v in BODY_ERRORS.items() if k != "400"}
                 body["required"] = True
-            if operation.get("security"):
+            if operation.get("security") or (path, method) in checked:
                 extra |= ADMIN_ERRORS
             if path.startswith("/api/"):
                 extra |= API_ERRORS

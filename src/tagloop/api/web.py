@@ -9,7 +9,9 @@ from apiflask import APIFlask
 from flask import Response, send_from_directory
 from werkzeug.routing import PathConverter
 
+from tagloop.api.auth import requires
 from tagloop.api.clients import client_id
+from tagloop.service.access import Action
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 NOT_BUILT = (
@@ -31,6 +33,7 @@ class NotApiPath(PathConverter):
 def init_app(app: APIFlask) -> None:
     @app.get("/api/docs")
     @app.doc(hide=True)
+    @requires(Action.PUBLIC)
     def api_docs() -> Response:
         """The interactive API docs: Swagger UI from this server's files, no CDN."""
         if not (DOCS / "index.html").is_file():
@@ -41,6 +44,7 @@ def init_app(app: APIFlask) -> None:
 
     @app.get("/api/docs/assets/<path:name>")
     @app.doc(hide=True)
+    @requires(Action.PUBLIC)
     def api_docs_asset(name: str) -> Response:
         return send_from_directory(DOCS, name, max_age=3600)
 
@@ -49,6 +53,7 @@ def init_app(app: APIFlask) -> None:
     @app.get("/", defaults={"path": ""})
     @app.get("/<not_api:path>")
     @app.doc(hide=True)
+    @requires(Action.PUBLIC)
     def spa(path: str) -> Response:
         if path and (STATIC / path).is_file():
             response = send_from_directory(STATIC, path)

@@ -144,6 +144,7 @@ class Registry:
         reason: str = "",
         action: str = "activate",
         expect_active: int | None = None,
+        user_id: int | None = None,
     ) -> Activation:
         """Make ``version_id`` active; with ``expect_active``, only if that one still is."""
         with self.store.transaction() as session:
@@ -163,11 +164,14 @@ class Registry:
                 action=action,
                 actor=actor,
                 reason=reason,
+                user_id=user_id,
             )
             session.add(row)
         return row
 
-    def rollback(self, *, actor: str = "", reason: str = "") -> Activation:
+    def rollback(
+        self, *, actor: str = "", reason: str = "", user_id: int | None = None
+    ) -> Activation:
         """Go back to the version that was active before the current one."""
         with self.store.transaction() as session:
             current = self._current(session)
@@ -185,6 +189,7 @@ class Registry:
                 action="rollback",
                 actor=actor,
                 reason=reason,
+                user_id=user_id,
             )
             session.add(row)
         return row

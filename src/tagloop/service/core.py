@@ -30,6 +30,7 @@ class Core:
     writer: PredictionWriter
     _queue: tuple[int, Queue] | None = field(default=None, repr=False)
     _projects: dict[str, tuple[float, int, ProjectRef]] = field(default_factory=dict, repr=False)
+    _accounts: tuple[float, bool] = field(default=(0.0, False), repr=False)
 
     @classmethod
     def open(
@@ -64,6 +65,18 @@ class Core:
         ref = projects.get(self.store, self.settings, slug)
         self._projects[slug] = (now, seen, ref)
         return ref
+
+    def accounts_exist(self) -> bool:
+        """Whether any user account exists (until then the server is open, as before
+        accounts: see service.access). Once true it stays true; false is checked again
+        after ``model_poll_seconds``."""
+        checked, exist = self._accounts
+        now = time.monotonic()
+        if not exist and (not checked or now - checked >= self.settings.model_poll_seconds):
+            from tagloop.service.users import has_users
+
+            self._accounts = (now, has_users(self.store))
+        return self._accounts[1]
 
     def registry(self, project: ProjectRef) -> Registry:
         return Registry(self.store, self.settings.home, project.id)

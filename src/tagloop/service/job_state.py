@@ -54,6 +54,7 @@ def create_job(
     *,
     params: dict[str, Any] | None = None,
     requested_by: str = "",
+    requested_by_id: int | None = None,
 ) -> Job:
     job = Job(
         project_id=project_id,
@@ -61,6 +62,7 @@ def create_job(
         status=QUEUED,
         params=params or {},
         requested_by=requested_by[:200],
+        requested_by_id=requested_by_id,
         stage="queued",
         log=_line("queued" + (f" by {requested_by}" if requested_by else "")),
     )

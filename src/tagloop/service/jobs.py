@@ -60,6 +60,7 @@ def submit(
     requested_by: str,
     *,
     queue: bool = True,
+    requested_by_id: int | None = None,
 ) -> Job:
     """Record a queued job and hand it to the worker (unless ``queue`` is false: the
     caller runs it); refuses while another job of the kind is unfinished in the project
@@ -71,7 +72,14 @@ def submit(
         if pending:
             raise JobInProgress(pending[0])
         try:
-            job = create_job(core.store, project.id, kind, params=params, requested_by=requested_by)
+            job = create_job(
+                core.store,
+                project.id,
+                kind,
+                params=params,
+                requested_by=requested_by,
+                requested_by_id=requested_by_id,
+            )
         except IntegrityError:  # another process queued one since the check: look again
             continue
     if not queue:
@@ -92,6 +100,7 @@ def retrain(
     reason: str = "",
     params: dict[str, Any] | None = None,
     queue: bool = True,
+    requested_by_id: int | None = None,
 ) -> Job:
     """Queue a retraining of the project's active model on its data plus feedback."""
     active = core.registry(project).active()
@@ -108,6 +117,7 @@ def retrain(
         {"reason": reason, "params": params or {}},
         requested_by,
         queue=queue,
+        requested_by_id=requested_by_id,
     )
 
 
@@ -133,6 +143,7 @@ def train_from_data(
     params: dict[str, Any] | None = None,
     activate: bool = False,
     description: str = "",
+    requested_by_id: int | None = None,
 ) -> Job:
     """Queue training a new version of the project on ``dataset`` (kept under the home as
     a content-addressed snapshot, so the job reads exactly what was checked here). The
@@ -155,6 +166,7 @@ def train_from_data(
             "description": description,
         },
         requested_by,
+        requested_by_id=requested_by_id,
     )
 
 

@@ -241,8 +241,8 @@ def _answer(
 def label(core: Core, project: ProjectRef, item_id: int, name: str, who: str) -> ItemOut:
     """Label an open item (one ``who`` holds, or nobody does)."""
     known = [x.name for x in project.labels]
-    if name not in known:
-        raise Invalid(
+    if name not in known:  # depends on the project's labels: a conflict, not a bad request
+        raise Conflict(
             f"label {name!r} is not one of the project's labels ({', '.join(known) or 'none'}):"
             " add it to the project first",
             code="unknown_label",

@@ -11,6 +11,7 @@ from tagloop.ml.registry import IntegrityError, describe
 from tagloop.ml.registry import NotFound as RegistryNotFound
 from tagloop.ml.retrain import RetrainError, load_feedback
 from tagloop.ml.snapshots import SnapshotError
+from tagloop.service import users
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, NotFound
 from tagloop.service.predictions import iso
@@ -19,7 +20,10 @@ from tagloop.service.serving import Served
 from tagloop.store.models import Activation
 
 
-def activation_view(row: Activation) -> dict[str, Any]:
+def activation_view(row: Activation, names: dict[int, str] | None = None) -> dict[str, Any]:
+    """``user``: the account that did it (for a promotion, that asked for the retraining),
+    by its current name; None for the admin token, the CLI or the worker."""
+    user = (names or {}).get(row.user_id) if row.user_id is not None else None
     return {
         "id": row.id,
         "created_at": iso(row.created_at),
@@ -27,6 +31,7 @@ def activation_view(row: Activation) -> dict[str, Any]:
         "previous_model_id": row.previous_model_id,
         "action": row.action,
         "actor": row.actor,
+        "user": user,
         "reason": row.reason,
     }
 
@@ -47,7 +52,9 @@ def get_version(core: Core, project: ProjectRef, version_id: int) -> dict[str, A
 
 
 def history(core: Core, project: ProjectRef, limit: int = 100) -> list[dict[str, Any]]:
-    return [activation_view(row) for row in core.registry(project).history(limit)]
+    rows = core.registry(project).history(limit)
+    names = users.names(core.store, {r.user_id for r in rows if r.user_id is not None})
+    return [activation_view(row, names) for row in rows]
 
 
 def activate(
@@ -58,6 +65,7 @@ def activate(
     actor: str,
     reason: str = "",
     action: str = "activate",
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """Make a version the served one. Its artifact is checked first (sha256 and a full
     load), so a damaged file is refused here instead of leaving every process serving the
@@ -66,7 +74,9 @@ def activate(
     try:
         row = registry.get(version_id)
         registry.load(row)
-        activation = registry.activate(row.id, actor=actor, reason=reason, action=action)
+        activation = registry.activate(
+            row.id, actor=actor, reason=reason, action=action, user_id=user_id
+        )
     except RegistryNotFound as exc:
         raise NotFound(str(exc)) from exc
     except IntegrityError as exc:
@@ -74,10 +84,12 @@ def activate(
     return _activated(core, project, activation)
 
 
-def rollback(core: Core, project: ProjectRef, *, actor: str, reason: str = "") -> dict[str, Any]:
+def rollback(
+    core: Core, project: ProjectRef, *, actor: str, reason: str = "", user_id: int | None = None
+) -> dict[str, Any]:
     """Go back to the version active before the current one (repeatable)."""
     try:
-        activation = core.registry(project).rollback(actor=actor, reason=reason)
+        activation = core.registry(project).rollback(actor=actor, reason=reason, user_id=user_id)
     except RegistryConflict as exc:
         raise Conflict(str(exc), code="nothing_to_roll_back") from exc
     return _activated(core, project, activation)
@@ -87,7 +99,10 @@ def _activated(core: Core, project: ProjectRef, activation: Activation) -> dict[
     row = core.registry(project).get(activation.model_id)
     return {
         "active_model": describe(row, active_id=row.id),
-        "activation": activation_view(activation),
+        "activation": activation_view(
+            activation,
+            users.names(core.store, {activation.user_id} if activation.user_id else set()),
+        ),
     }
 
 

@@ -271,10 +271,27 @@ def export_csv(
     return Export(session, result)
 
 
-def _get(session: Any, project: ProjectRef, prediction_id: int) -> Prediction:
+@dataclass(frozen=True)
+class Owner:
+    """Whose predictions a caller may read: everyone's (a signed-in viewer or better), or
+    only those made by one anonymous client (its cookie id; None: none at all)."""
+
+    only_client: str | None = None
+    restricted: bool = False
+
+    def owns(self, row: Prediction) -> bool:
+        return not self.restricted or (
+            self.only_client is not None and row.client_id == self.only_client
+        )
+
+
+def _get(
+    session: Any, project: ProjectRef, prediction_id: int, owner: Owner = Owner()
+) -> Prediction:
     # An id past BIGINT would make the database driver raise instead of finding nothing.
     row = session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
-    if row is None or row.project_id != project.id:
+    if row is None or row.project_id != project.id or not owner.owns(row):
+        # Someone else's prediction is "not found" too, so its id reveals nothing.
         raise NotFound(f"prediction {prediction_id} does not exist")
     return row
 
@@ -300,10 +317,12 @@ def _detail(session: Any, row: Prediction) -> PredictionView:
     return out
 
 
-def get(core: Core, project: ProjectRef, prediction_id: int) -> PredictionView:
+def get(
+    core: Core, project: ProjectRef, prediction_id: int, owner: Owner = Owner()
+) -> PredictionView:
     """A stored prediction and every feedback change."""
     with core.store.session() as session:
-        return _detail(session, _get(session, project, prediction_id))
+        return _detail(session, _get(session, project, prediction_id, owner))
 
 
 def give_feedback(
@@ -314,11 +333,13 @@ def give_feedback(
     label: str,
     comment: str = "",
     reviewer: str = "",
+    user_id: int | None = None,
+    owner: Owner = Owner(),
 ) -> PredictionView:
     """Record the correct label; every change is kept and the newest one counts. The label
     must be one the prediction's model knows, or one of the project's labels."""
     with core.store.transaction() as session:
-        row = _get(session, project, prediction_id)
+        row = _get(session, project, prediction_id, owner)
         labels = set(row.probabilities) | {x.name for x in project.labels}
         if label not in labels:
             # The labels are the stored prediction's and the project's, not the schema's:
@@ -335,6 +356,7 @@ def give_feedback(
                 label=label,
                 comment=comment,
                 reviewer=reviewer[:200],
+                user_id=user_id,
                 created_at=now,
             )
         )

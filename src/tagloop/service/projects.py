@@ -25,6 +25,7 @@ from tagloop.store.models import (
     ModelVersion,
     Prediction,
     Project,
+    ProjectRole,
     utcnow,
 )
 
@@ -56,6 +57,8 @@ class ProjectSettings:
     auto_promote_metric: str = ""
     auto_promote_margin: float = 0.0
     retention_days: int = 0
+    # What callers who are not signed in may do here (service.access.ANONYMOUS);
+    # anonymous_classify is on for the default project only, unless set.
     anonymous_classify: bool = True
     # label -> weight of an error on it, for every training of the project (``tagloop train
     # --cost`` overrides); checked against the data's labels when a model is trained.
@@ -64,6 +67,7 @@ class ProjectSettings:
     # have this many examples each; later ones after this many further labels. 0: never.
     labels_before_first_model: int = 8
     retrain_after_labels: int = 50
+    anonymous_feedback: bool = False
 
     @classmethod
     def defaults(cls, settings: Settings) -> ProjectSettings:
@@ -113,10 +117,10 @@ def check_settings(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _weights(value: dict[Any, Any]) -> bool:
-    """Label names to positive, finite weights."""
+    """Label names to positive, finite weights (whether the labels exist is checked when a
+    model is trained, against its data)."""
     return all(
         isinstance(k, str)
-        and k.strip() != ""
         and isinstance(w, int | float)
         and not isinstance(w, bool)
         and 0 < w < float("inf")
@@ -170,7 +174,13 @@ class ProjectOut(TypedDict):
 
 def _ref(row: Project, settings: Settings) -> ProjectRef:
     stored = dict(row.settings or {})
-    resolved = replace(ProjectSettings.defaults(settings), **check_settings(stored))
+    # Anonymous clients may classify on the default project (the tutorial's flow) unless
+    # it says otherwise; on any other project only once it says so.
+    defaults = replace(
+        ProjectSettings.defaults(settings),
+        anonymous_classify=row.slug == settings.default_project,
+    )
+    resolved = replace(defaults, **check_settings(stored))
     names = settings.label_names
     labels = tuple(
         Label(str(item["name"]), str(item.get("display") or names.get(item["name"], item["name"])))
@@ -382,7 +392,7 @@ def delete_project(store: Store, settings: Settings, project: ProjectRef) -> lis
         )
         # Feedback goes with its predictions (ON DELETE CASCADE).
         session.execute(delete(Prediction).where(Prediction.project_id == project.id))
-        for table in (Job, Activation, ModelVersion):
+        for table in (Job, Activation, ModelVersion, ProjectRole):
             session.execute(delete(table).where(table.project_id == project.id))
         session.execute(delete(Project).where(Project.id == project.id))
     _changed()

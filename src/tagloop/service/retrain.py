@@ -102,6 +102,7 @@ def _train(core: Core, project: ProjectRef, run: JobRun) -> None:
         project,
         result,
         actor=job.requested_by or "job",
+        user_id=job.requested_by_id,
         activate=bool(p.get("activate")),
         description=str(p.get("description") or f"trained by job {run.job_id}"),
     )
@@ -218,6 +219,7 @@ def _retrain(core: Core, project: ProjectRef, run: JobRun) -> None:
             registry.activate(
                 row.id,
                 actor="auto",
+                user_id=job.requested_by_id,
                 action="promote",
                 reason=f"job {run.job_id}: {decision.reason}",
                 expect_active=parent.id,

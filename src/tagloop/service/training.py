@@ -67,13 +67,17 @@ def register(
     actor: str,
     activate: bool = False,
     description: str = "",
+    user_id: int | None = None,
 ) -> Trained:
     registry = core.registry(project)
     row = registry.register(result.model, description=description, **result.registry_metadata())
     first = registry.active_id() is None
     if first or activate:
         registry.activate(
-            row.id, actor=actor, reason="the first version" if first else "trained to activate"
+            row.id,
+            actor=actor,
+            reason="the first version" if first else "trained to activate",
+            user_id=user_id,
         )
     return Trained(row, result, first or activate)
 

@@ -40,6 +40,65 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def _user_fk() -> Mapped[int | None]:
+    """Who did it (None: the bootstrap admin token or an anonymous client). Users are never
+    removed, only scrubbed, so the id always names someone; no foreign key, so adding the
+    column rewrites no table."""
+    return mapped_column(Integer, nullable=True)
+
+
+class User(Base):
+    """A person (or a program) that signs in; never deleted, so history stays attributed:
+    deleting one scrubs the password and tokens and marks the row ``deleted_at``."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(200), unique=True)  # lower case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(Text, default="")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Changing the password ends every session signed in before it.
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ProjectRole(Base):
+    """A user's role on one project: viewer, annotator or maintainer."""
+
+    __tablename__ = "project_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Base):
+    """A user's API token, stored only as its SHA-256 (it has 256 random bits, so a fast
+    hash is enough); ``prefix`` lets a person tell tokens apart."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 def _project_fk() -> Mapped[int]:
     return mapped_column(Integer, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
 
@@ -87,6 +146,7 @@ class Activation(Base):
     undo_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(16))  # activate | rollback | promote
     actor: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[int | None] = _user_fk()
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -145,6 +205,7 @@ class Feedback(Base):
     label: Mapped[str] = mapped_column(String(200))
     comment: Mapped[str] = mapped_column(Text, default="")
     reviewer: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[int | None] = _user_fk()
 
 
 class Job(Base):
@@ -178,6 +239,7 @@ class Job(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
     requested_by: Mapped[str] = mapped_column(String(200), default="")
+    requested_by_id: Mapped[int | None] = _user_fk()
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     candidate_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # "host:pid" of the process running the job: a dead pid on this host means the job
