@@ -74,7 +74,7 @@ def test_someone_else_cannot_take_a_held_item(app, client, inbox, admin_headers)
 def test_a_label_can_be_added_on_the_spot(client, inbox):
     item = client.get(f"{inbox}/next").get_json()["items"][0]
     unknown = client.post(f"{inbox}/items/{item['id']}/label", json={"label": "login"})
-    assert unknown.status_code == 422
+    assert unknown.status_code == 409  # the project's labels decide: a conflict
     assert error_of(unknown)["code"] == "unknown_label"
     added = client.post(f"{inbox}/labels", json={"name": "login", "display": "Sign-in"})
     assert added.status_code == 201

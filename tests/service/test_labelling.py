@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from tagloop.service import items, labelling, projects
 from tagloop.service.core import Core
-from tagloop.service.errors import Conflict, Invalid, NotFound
+from tagloop.service.errors import Conflict, NotFound
 from tagloop.store.models import Item, utcnow
 
 TOPICS = {
@@ -103,7 +103,7 @@ def test_undo_reopens_the_last_answer_and_hands_it_back(core, inbox):
 
 def test_refusals(core, inbox):
     item = labelling.next_items(core, inbox, "client:a")[0]
-    with pytest.raises(Invalid, match="not one of the project's labels"):
+    with pytest.raises(Conflict, match="not one of the project's labels"):
         labelling.label(core, inbox, item["id"], "nonsense", "client:a")
     with pytest.raises(NotFound):
         labelling.label(core, inbox, 10**6, "bug", "client:a")

@@ -60,9 +60,7 @@ def test_set_costs_keeps_them_in_the_project_settings(core, small) -> None:  # t
     assert core.project("kept").settings.costs == {"legit": 2.0} == updated.settings.costs
 
 
-@pytest.mark.parametrize(
-    "costs", [{"ham": 0}, {"ham": -1}, {"ham": "2"}, {"": 2}, {"ham": True}, ["ham"]]
-)
+@pytest.mark.parametrize("costs", [{"ham": 0}, {"ham": -1}, {"ham": "2"}, {"ham": True}, ["ham"]])
 def test_bad_cost_settings_are_refused(core, costs) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Invalid, match="setting 'costs'"):
         projects.create(core.store, core.settings, "bad", project_settings={"costs": costs})
