@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
+from tagloop.api.clients import client_for_results
 from tagloop.api.context import core, project, settings
 from tagloop.api.errors import ApiError
 from tagloop.service import users
@@ -74,6 +75,18 @@ def actor() -> str:
     name = unquote(request.headers.get("X-Tagloop-Actor", ""), errors="replace")
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     return name[:200] or "admin"
+
+
+def labeller() -> str:
+    """Who labels or imports, as items record it: ``user:<name>`` when signed in or sending
+    a user's token, ``admin:<name>`` with the bootstrap admin token, otherwise
+    ``client:<id>`` (the browser's cookie id)."""
+    who = caller()
+    if who.user_id is not None:
+        return f"user:{who.name}"
+    if who.admin:
+        return f"admin:{actor()}"
+    return f"client:{client_for_results()}"
 
 
 def require(action: Action) -> None:

@@ -8,15 +8,20 @@ generic 500 that reveals nothing of the server's internals.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from apiflask import APIFlask, HTTPError
 from flask import request
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from tagloop.ml.datasets import DataError
 from tagloop.service.errors import ServiceError
+from tagloop.service.items import data_error
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = "5"  # seconds a client should wait before retrying a 503
@@ -70,6 +75,23 @@ def upload(view: F) -> F:
     """Mark a view that takes ``multipart/form-data`` (a file) instead of JSON."""
     view.tagloop_upload = True  # type: ignore[attr-defined]
     return view
+
+
+T = TypeVar("T")
+
+
+def read_upload(file: FileStorage, read: Callable[[Path], T]) -> tuple[T, str]:
+    """Read an uploaded file with ``read`` from a private temporary copy (removed after);
+    returns what it read and the file's name. A bad file is the 422 ``bad_data`` naming the
+    uploaded file (not the temporary copy) and the line."""
+    name = Path(file.filename or "upload").name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        file.save(path)
+        try:
+            return read(path), name
+        except DataError as exc:
+            raise data_error(exc, name) from exc
 
 
 def body(status: int, message: str, code: str | None = None, details: Any = None) -> dict:

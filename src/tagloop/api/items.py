@@ -3,16 +3,14 @@ them."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
 from flask import Response, stream_with_context
 
-from tagloop.api.auth import actor, requires
+from tagloop.api.auth import labeller, requires
 from tagloop.api.context import core, project
-from tagloop.api.errors import upload
+from tagloop.api.errors import read_upload, upload
 from tagloop.api.schemas import Text, VisibleText
 from tagloop.ml.datasets import DataError
 from tagloop.ml.unlabelled import TEXT_FORMATS, read_texts
@@ -95,22 +93,17 @@ def add_items(body: dict[str, Any]) -> dict[str, Any]:
 @upload
 def add_items_file(form: dict[str, Any]) -> dict[str, Any]:
     the_core = core()
-    upload_file = form["file"]
-    name = Path(upload_file.filename or "upload").name
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        upload_file.save(path)
-        try:
-            rows = read_texts(
-                path,
-                format=form.get("format"),
-                text_column=form["text_column"],
-                max_length=the_core.settings.max_text_length,
-            )
-        except DataError as exc:
-            raise items.data_error(exc, name) from exc
+    rows, name = read_upload(
+        form["file"],
+        lambda path: read_texts(
+            path,
+            format=form.get("format"),
+            text_column=form["text_column"],
+            max_length=the_core.settings.max_text_length,
+        ),
+    )
     rows.source = name
-    return items.add_items(the_core, project(), rows, labelled_by=f"admin:{actor()}").as_dict()
+    return items.add_items(the_core, project(), rows, labelled_by=labeller()).as_dict()
 
 
 @bp.get("/items/counts")

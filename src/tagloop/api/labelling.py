@@ -1,10 +1,5 @@
 """Labelling: the next items to label, a person's label / skip / undo, and adding a label on
-the spot.
-
-The labeller is named ``user:<name>`` when signed in or sending a user's token,
-``admin:<name>`` with the bootstrap admin token, and ``client:<id>`` (its browser's cookie
-id) otherwise.
-"""
+the spot, each by ``auth.labeller()``."""
 
 from __future__ import annotations
 
@@ -12,24 +7,13 @@ from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
 
-from tagloop.api.auth import actor, caller, requires
-from tagloop.api.clients import client_for_results
+from tagloop.api.auth import labeller, requires
 from tagloop.api.context import core, project
 from tagloop.api.schemas import LabelIn, LabelOut, Text
 from tagloop.service import label_training, labelling, projects
 from tagloop.service.access import Action
 
 bp = APIBlueprint("labelling", __name__, url_prefix="/api/v1", tag="Labelling")
-
-
-def labeller() -> str:
-    """Who is labelling (see the module docstring)."""
-    who = caller()
-    if who.user_id is not None:
-        return f"user:{who.name}"
-    if who.admin:
-        return f"admin:{actor()}"
-    return f"client:{client_for_results()}"
 
 
 class NextQuery(Schema):

@@ -3,9 +3,7 @@ project from an uploaded data file, and what a client needs to know about one at
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -13,7 +11,7 @@ from apiflask import APIBlueprint
 from tagloop import __version__
 from tagloop.api.auth import actor, caller, requires
 from tagloop.api.context import core, project
-from tagloop.api.errors import ApiError, upload
+from tagloop.api.errors import read_upload, upload
 from tagloop.api.jobs import JobOut
 from tagloop.api.schemas import (
     InfoOut,
@@ -23,7 +21,7 @@ from tagloop.api.schemas import (
     ProjectPatch,
     TrainForm,
 )
-from tagloop.ml.datasets import DataError, load_dataset
+from tagloop.ml.datasets import load_dataset
 from tagloop.service import jobs, projects
 from tagloop.service.access import Action
 from tagloop.service.errors import ServiceError
@@ -135,20 +133,15 @@ def delete_project() -> tuple[str, int]:
 @requires(Action.TRAIN)
 def train(form: dict[str, Any]) -> dict[str, Any]:
     """Queue training; follow the job at ``…/jobs/{id}``."""
-    upload = form["file"]
-    name = Path(upload.filename or "upload").name
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        upload.save(path)
-        try:
-            dataset = load_dataset(
-                path,
-                format=form.get("format"),
-                text_column=form["text_column"],
-                label_column=form["label_column"],
-            )
-        except DataError as exc:
-            raise ApiError(422, str(exc).replace(str(path), name), code="bad_data") from exc
+    dataset, name = read_upload(
+        form["file"],
+        lambda path: load_dataset(
+            path,
+            format=form.get("format"),
+            text_column=form["text_column"],
+            label_column=form["label_column"],
+        ),
+    )
     job = jobs.train_from_data(
         core(),
         project(),
