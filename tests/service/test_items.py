@@ -107,3 +107,13 @@ def test_items_are_per_project(core, inbox, tmp_path):
     assert items.import_file(core, other, path).added == 1
     assert items.counts(core, inbox)["items"] == 1
     assert items.counts(core, inbox)["by_label"] == {"bug": 0, "billing": 0, "other": 0}
+
+
+def test_an_import_orders_its_items_so_no_labeller_request_has_to(core, inbox, tmp_path):
+    from tagloop.service import labelling
+
+    path = tmp_path / "texts.txt"
+    path.write_text("".join(f"ticket number {i} about {w}\n" for i, w in enumerate("abcdefgh" * 3)))
+    items.import_file(core, inbox, path)
+    assert not labelling.needs_ranking(core, inbox)
+    assert all(row.rank is not None for row in stored(core, inbox))

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from tagloop.ml.datasets import DataError
 from tagloop.ml.retrain import sha256_text
 from tagloop.ml.unlabelled import TextRows, read_texts
-from tagloop.service import projects
+from tagloop.service import labelling, projects
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, Invalid
 from tagloop.service.projects import ProjectRef
@@ -130,6 +130,11 @@ def add_items(
             "nothing was imported: try again",
             code="import_conflict",
         ) from exc
+    if values:
+        # Order the new items now, in the import (an admin's, or the CLI's with its
+        # progress bar), rather than in the next labeller's request.
+        report("ordering the queue", 1.0)
+        labelling.rank(core, project)
     labelled = sum(1 for v in values if v["label"] is not None)
     return ImportResult(
         rows.source, len(rows.texts), len(values), labelled, duplicates, len(present)
