@@ -531,7 +531,7 @@ def _declare_errors(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
             elif "multipart/form-data" in body.get("content", {}):
                 extra |= {k: v for k, v in BODY_ERRORS.items() if k != "400"}
                 body["required"] = True
-            if operation.get("security") or (path, method) in checked:
+            if (path, method) in checked:
                 extra |= ADMIN_ERRORS
             if path.startswith("/api/"):
                 extra |= API_ERRORS
