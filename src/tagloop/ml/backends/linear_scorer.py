@@ -138,25 +138,34 @@ class LinearScorer:
 
     # -- features and scores ---------------------------------------------------------------
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """The TF-IDF matrix scikit-learn's fitted vectorizer would produce."""
+        """The TF-IDF matrix scikit-learn's fitted vectorizer would produce.
+
+        Every n-gram occurrence goes into one CSR matrix as a 1, and scipy's
+        ``sum_duplicates`` (compiled, row by row) turns them into counts, as scikit-learn's
+        CountVectorizer does: a Counter per text cost twice as much for a batch.
+        """
         indptr = [0]
-        indices: list[int] = []
-        counts: list[int] = []
+        cols: list[int] = []
         for text in texts:
-            cols, cnt = self._known_counts(text)
-            indices.extend(cols)
-            counts.extend(cnt)
-            indptr.append(len(indices))
-        cols_arr = np.asarray(indices, dtype=np.int64)
-        data = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * self.idf[cols_arr]
-        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
-        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
+            cols += self._columns(text)
+            indptr.append(len(cols))
+        n = len(texts)
+        # array("q") reads a list of ints into a buffer faster than numpy does.
+        indices = np.frombuffer(array("q", cols), dtype=np.int64)
+        matrix = sp.csr_matrix(
+            (np.ones(len(cols)), indices, np.asarray(indptr, dtype=np.int64)),
+            shape=(n, len(self.terms)),
+        )
+        matrix.sum_duplicates()
+        data = matrix.data
+        np.log(data, out=data)
+        data += 1.0
+        data *= self.idf[matrix.indices]
+        rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
         norms[norms == 0.0] = 1.0
         data /= norms[rows]
-        return sp.csr_matrix(
-            (data, cols_arr, np.asarray(indptr, dtype=np.int64)),
-            shape=(len(texts), len(self.terms)),
-        )
+        return matrix
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Raw scores, shape (n, rows of coef)."""
