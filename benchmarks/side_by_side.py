@@ -283,6 +283,14 @@ def report(
     for name, value, bar, fmt in bars:
         lines.append(f"| {name} | {fmt.format(value)} | {'yes' if value >= bar else 'no'} |")
     granian = plain["granian, 2 workers"]
+    if load[0] > 2 * (os.cpu_count() or 1):
+        lines += [
+            "",
+            f"**The load average was {load[0]:.0f} on {os.cpu_count()} cores**: gunicorn's sync "
+            "workers lose far more to such contention than granian does, so the req/s ratios "
+            "against the gunicorn yardstick overstate tagloop and a 'yes' above is not to be "
+            "trusted; the CPU figures below are the comparison to read.",
+        ]
     lines += [
         "",
         f"Server CPU per request (steadier than req/s when other work shares the cores): "
