@@ -34,9 +34,17 @@ HEADERS = {
 }
 
 
+_LOWER = [(name.lower(), name, value) for name, value in HEADERS.items()]
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def secure(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+        # Each header unless the view set its own; one pass over the response's headers
+        # instead of a lookup (and a KeyError) per missing one, as ``setdefault`` costs.
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        for lower, name, value in _LOWER:
+            if lower not in present:
+                headers.add(name, value)
         return response

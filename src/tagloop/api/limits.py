@@ -42,6 +42,11 @@ def _init_limiter(app: Flask, settings: Settings) -> None:
         default_limits_exempt_when=_exempt,
     )
     app.extensions["tagloop.limiter"] = limiter
+    if not settings.rate_limit:
+        # Only sign-in is limited, and its decorator checks it itself: the per-request
+        # search for default limits would cost every request (a tenth of a classify's CPU)
+        # and find none.
+        app.before_request_funcs[None].remove(limiter._check_request_limit)
 
 
 def limit_login(app: Flask, settings: Settings) -> None:

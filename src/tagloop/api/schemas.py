@@ -95,10 +95,13 @@ def visible(value: str) -> bool:
     return any(ch.isprintable() and not ch.isspace() for ch in value)
 
 
-def check_text(value: str) -> None:
+def check_text(value: str, max_length: int | None = None) -> None:
+    """Refuse a text that shows nothing or is longer than ``max_length`` (by default the
+    server's limit; a batch passes it, read once)."""
     if not visible(value):
         raise ValidationError("text is empty")
-    max_length, _ = _limits()
+    if max_length is None:
+        max_length = _limits()[0]
     if len(value) > max_length:
         raise ValidationError(f"text is longer than {max_length:,} characters ({len(value):,})")
 
@@ -119,7 +122,7 @@ class ClassifyIn(Schema):
 
     @validates("texts")
     def _texts(self, value: list[str], **_: Any) -> None:
-        max_batch = _limits()[1]
+        max_length, max_batch = _limits()
         if not value:
             raise ValidationError("texts is empty")
         if len(value) > max_batch:
@@ -127,7 +130,7 @@ class ClassifyIn(Schema):
         errors: dict[int, list[str]] = {}
         for i, text in enumerate(value):
             try:
-                check_text(text)
+                check_text(text, max_length)
             except ValidationError as exc:
                 errors[i] = exc.messages  # type: ignore[assignment]
         if errors:

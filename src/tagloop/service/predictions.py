@@ -92,14 +92,17 @@ def classify(
     model = served.model
     if len(texts) == 1:
         probabilities = [model.predict_proba_one(texts[0]).tolist()]
+        p = probabilities[0]
+        best = [max(range(len(p)), key=p.__getitem__)]  # the first of equals, as argmax
     else:
-        probabilities = model.predict_proba(texts).tolist()
+        matrix = model.predict_proba(texts)
+        probabilities, best = matrix.tolist(), matrix.argmax(axis=1).tolist()
     labels = served.labels
     now = utcnow()
+    created = iso(now)
     keep_text = core.settings.store_text
     rows = []
-    for text, p in zip(texts, probabilities, strict=True):
-        k = max(range(len(p)), key=p.__getitem__)  # the first of equals, as argmax
+    for text, p, k in zip(texts, probabilities, best, strict=True):
         rows.append(
             {
                 "project_id": project.id,
@@ -126,14 +129,14 @@ def classify(
             ) from exc
     results = []
     for row, pid, text in zip(rows, ids, texts, strict=True):
-        out = _public(row, pid)
+        out = _public(row, pid, created)
         if explain:
             out["explanation"] = [c.as_dict() for c in model.explain(text, row["label"])]
         results.append(out)
     return Classified(served.version, results)
 
 
-def _public(row: dict[str, Any], pid: int | None) -> PredictionView:
+def _public(row: dict[str, Any], pid: int | None, created: str) -> PredictionView:
     return {
         "id": pid,  # type: ignore[typeddict-item]  # None only when not stored (CLI)
         "text": row["text"],
@@ -142,7 +145,7 @@ def _public(row: dict[str, Any], pid: int | None) -> PredictionView:
         "confidence": row["confidence"],
         "probabilities": row["probabilities"],
         "model_version": row["model_version"],
-        "created_at": iso(row["created_at"]),
+        "created_at": created,
         "source": row["source"],
         "feedback": None,
     }
