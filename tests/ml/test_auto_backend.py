@@ -206,3 +206,25 @@ def test_a_cost_protects_its_label_whatever_the_label_is_called(sms: Dataset) ->
     assert _false_positives(costly.metrics, "ham") < _false_positives(plain.metrics, "ham")
     # ... and exactly as many when the same label is called "legit".
     assert _false_positives(legit.metrics, "legit") == _false_positives(costly.metrics, "ham")
+
+
+def test_on_large_data_a_later_candidate_is_estimated_before_it_starts(
+    small: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its vectorisation and first fold cannot be stopped: past ESTIMATE_FROM_ROWS (lowered
+    here to keep the test quick) a sample's cost, scaled up, decides whether it starts."""
+    from tagloop.ml.backends import auto
+
+    monkeypatch.setattr(auto, "ESTIMATE_FROM_ROWS", ROWS)
+    model = AutoBackend(candidates=["cnb-word", "svm-word+char"], budget=1e6)
+    model.fit(small.texts, small.labels)
+    board = {e["candidate"]: e for e in model.selection_["leaderboard"]}
+    assert "estimated_seconds" not in board["cnb-word"]  # the first always runs
+    later = board["svm-word+char"]
+    assert later["status"] == "scored" and later["estimated_seconds"] > 0
+
+    tight = AutoBackend(candidates=["cnb-word", "svm-word+char"], budget=1e-3)
+    tight.fit(small.texts, small.labels)
+    [skipped] = [e for e in tight.selection_["leaderboard"] if e["status"] == "skipped"]
+    assert skipped["reason"].startswith("budget spent")  # nothing left: not even estimated
+    assert "estimated_seconds" not in skipped

