@@ -61,6 +61,8 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "svm-word": ("linear", {"features": "word", "model": "svm", "alpha": 1.0}),
 }
 DEFAULT_CANDIDATES = tuple(CANDIDATES)  # the n-gram candidates; ``hybrid`` when installed
+# The hybrid fits the word SVM's block and model and more (the embeddings): never cheaper.
+AT_LEAST = {"hybrid": "svm-word"}
 # From this size a later n-gram candidate's cost is estimated on a sample before it starts: its
 # vectorisation and first fold cannot be stopped, and on large data they take minutes.
 ESTIMATE_FROM_ROWS = 10_000
@@ -160,6 +162,7 @@ class AutoBackend:
         cache: dict[tuple[str, tuple[int, int]], tuple[sp.csr_matrix, Any]] = {}
         board: list[dict[str, Any]] = []
         best: tuple[float, str, Backend, Any] | None = None
+        costs: dict[str, float] = {}  # seconds, estimated or measured (with the refit)
         for i, name in enumerate(names):
             entry: dict[str, Any] = {"candidate": name, **_describe(name)}
             board.append(entry)
@@ -168,10 +171,19 @@ class AutoBackend:
                 entry.update(status="skipped", reason=reason)
                 continue
             report(f"candidate {name}", i / (len(names) + 1))
+            # A candidate that does all another does and more cannot cost less: skip it unseen
+            # (for the hybrid, before its estimate loads the encoder).
+            floor = AT_LEAST.get(name)
+            if not first and floor in costs:
+                what = f"costs more than {floor}:"
+                if reason := budget.why_not_estimated(costs[floor], what):
+                    entry.update(status="skipped", reason=reason)
+                    continue
             try:
                 model = self.candidate(name, len(texts))
                 seconds = None if first else self._estimate(model, texts, labels, folds, cache)
                 if seconds is not None:
+                    costs[name] = seconds
                     entry["estimated_seconds"] = round(seconds, 1)
                     if reason := budget.why_not_estimated(seconds):
                         entry.update(status="skipped", reason=reason)
@@ -196,6 +208,7 @@ class AutoBackend:
                 **{k: m[k] for k in ("accuracy", "macro_f1", "mcc", "log_loss", "ece")},
             )
             budget.saw_fold(timer.per_fold())
+            costs[name] = entry["seconds"] + entry["refit_estimate_seconds"]
             # Keep only the best so far: a candidate's features can be hundreds of MB.
             if best is None or (entry[SELECTION_METRIC] or 0.0) > best[0]:
                 best = (entry[SELECTION_METRIC] or 0.0, name, model, outcome)

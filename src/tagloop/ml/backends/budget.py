@@ -58,12 +58,12 @@ class Budget:
             )
         return None
 
-    def why_not_estimated(self, estimate: float) -> str | None:
+    def why_not_estimated(self, estimate: float, what: str = "estimated") -> str | None:
         """Why a candidate estimated to take ``estimate`` seconds in all should not run."""
         left = self.left()
         if estimate > left:
             return (
-                f"estimated {estimate:.0f} s > {max(left, 0):.0f} s left of the budget "
+                f"{what} {estimate:.0f} s > {max(left, 0):.0f} s left of the budget "
                 f"{self.seconds:.0f} s"
                 + (
                     f" (after {self.reserve:.0f} s kept for fitting {self.reserved_for})"
