@@ -237,6 +237,12 @@ def test_feedback_retrain_compare_promote_and_roll_back(tmp_path: Path, trained:
         assert {"a", "b", "delta"} <= set(comparison["metrics"]["accuracy"])
         fixed_by_b = {c["text"] for c in comparison["changed"] if c["b"] == c["label"]}
         assert fixed_by_b & corrected, "held-out parcel spam should now be caught"
+        # Only what is stored is read: the reverse pair is not stored, and is not computed.
+        reverse = urllib.request.Request(f"{url}/api/v1/models/compare?a={candidate}&b={v1}")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(reverse, timeout=30)
+        assert missing.value.code == 404
+        assert json.loads(missing.value.read())["error"]["code"] == "comparison_not_stored"
 
         started = time.monotonic()
         ok(f"{url}/api/v1/models/{candidate}/activate", "POST", {"reason": "better"}, admin=True)

@@ -7,7 +7,7 @@ interface Model {
 }
 
 test('retrain from the Models page, compare the candidate and promote it', async ({ page, request }) => {
-  test.setTimeout(240_000)
+  test.setTimeout(360_000)
   const before = (await apiJson<{ items: Model[] }>(request, '/api/v1/models')).items
   const active = before.find((m) => m.active)!
 
@@ -49,6 +49,20 @@ test('retrain from the Models page, compare the candidate and promote it', async
   await promote.click()
   await expect(page.getByText(`Model #${candidate} is now active.`)).toBeVisible()
   expect((await apiJson<{ items: Model[] }>(request, '/api/v1/models')).items.find((m) => m.active)?.id).toBe(candidate)
+
+  // The former model's page: nothing is stored for it against the new active model, so the page
+  // says so (no error) and "Compare now" scores both on the server, with the token already given.
+  await page.goto(`/models/${active.id}`)
+  const withActive = page.getByRole('radio', { name: `the active model #${candidate}` })
+  if (await withActive.count()) await withActive.check()
+  else await page.getByTestId('compare-active').click()
+  const notStored = page.getByTestId('comparison-not-stored')
+  await expect(notStored).toContainText(`No comparison of model #${active.id} with model #${candidate} is stored.`)
+  await expect(page.getByRole('alert')).toHaveCount(0)
+  await notStored.getByTestId('compare-now').click()
+  // Scoring refits both recipes without the comparison set: seconds, a minute on a busy machine.
+  await expect(page.getByTestId('model-comparison')).toContainText('Computed just now.', { timeout: 120_000 })
+  await expect(page.getByTestId('model-comparison').locator('table.matrix')).toHaveCount(2)
 
   // Leave the server as it was for the other specs.
   const back = await request.post('/api/v1/models/rollback', {

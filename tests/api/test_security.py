@@ -239,10 +239,11 @@ def test_explaining_is_bounded_to_a_smaller_batch(client, count_rows) -> None:  
 def test_a_fresh_comparison_is_for_those_who_may_retrain(
     client, active_version, admin_headers
 ) -> None:  # type: ignore[no-untyped-def]
-    """Scoring two models inside the request is work an anonymous client must not cause;
-    the stored comparison stays readable to anyone who may read the project."""
+    """Scoring two models inside the request is work an anonymous client must not cause:
+    without ``fresh`` a comparison is only read (a stored one stays readable to anyone who may
+    read the project: tests/test_loop.py), and a pair with none stored is a 404."""
     url = f"/api/v1/models/compare?a={active_version}&b={active_version}"
-    assert client.get(url).status_code == 200
+    assert error_of(client.get(url))["code"] == "comparison_not_stored"
     anonymous = client.get(url + "&fresh=true")
     assert anonymous.status_code == 401
     assert "retrain needs the admin token" in error_of(anonymous)["message"]
@@ -252,4 +253,5 @@ def test_a_fresh_comparison_is_for_those_who_may_retrain(
     assert wrong.status_code == 401
     admin = client.get(url + "&fresh=true", headers=admin_headers)
     assert admin.status_code == 200 and admin.get_json()["stored"] is False
-    assert client.get(url).status_code == 200  # without fresh, anyone may compare
+    # A fresh comparison is not stored: reading the pair still scores nothing.
+    assert client.get(url).status_code == 404

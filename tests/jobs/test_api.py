@@ -159,8 +159,14 @@ def test_review_queue_disagreements_then_least_confident(client) -> None:  # typ
     assert client.get("/api/v1/review?limit=0").status_code == 422
 
 
-def test_compare_a_version_with_itself(client, active_version) -> None:  # type: ignore[no-untyped-def]
-    response = client.get(f"/api/v1/models/compare?a={active_version}&b={active_version}")
+def test_compare_a_version_with_itself(client, active_version, admin_headers) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/v1/models/compare?a={active_version}&b={active_version}"
+    # Nothing stored for this pair: a reader is told so, and nothing is scored for them.
+    missing = client.get(url)
+    assert missing.status_code == 404
+    error = error_of(missing)
+    assert error["code"] == "comparison_not_stored" and "fresh=true" in error["message"]
+    response = client.get(url + "&fresh=true", headers=admin_headers)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["a"]["id"] == body["b"]["id"] == active_version and body["a"]["active"]

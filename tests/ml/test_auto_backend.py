@@ -9,7 +9,8 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from tagloop.ml.backends import available_backends, get_backend
-from tagloop.ml.backends.auto import DEFAULT_CANDIDATES, AutoBackend
+from tagloop.ml.backends.auto import DEFAULT_CANDIDATES, AutoBackend, default_candidates
+from tagloop.ml.backends.budget import Budget, OverBudget
 from tagloop.ml.backends.linear_text import LinearTextBackend
 from tagloop.ml.backends.sklearn import SklearnBackend
 from tagloop.ml.datasets import Dataset
@@ -25,7 +26,8 @@ def small(sms: Dataset) -> Dataset:
 
 @pytest.fixture(scope="module")
 def auto_result(small: Dataset):  # type: ignore[no-untyped-def]
-    return train_model(small, backend="auto")
+    """``auto`` over the n-gram candidates (the hybrid's part is in test_hybrid_backend.py)."""
+    return train_model(small, backend="auto", params={"candidates": list(DEFAULT_CANDIDATES)})
 
 
 def test_auto_and_linear_are_registered_like_any_plugin() -> None:
@@ -79,12 +81,45 @@ def test_training_cross_validates_then_fits_every_row(small: Dataset) -> None:
 
 def test_a_tiny_budget_skips_later_candidates_and_says_so(small: Dataset) -> None:
     model = AutoBackend(budget=0.01).fit(small.texts, small.labels)
-    board = model.selection_["leaderboard"]
+    selection = model.selection_
+    board = selection["leaderboard"]
     scored = [e for e in board if e["status"] == "scored"]
     skipped = [e for e in board if e["status"] == "skipped"]
     assert [e["candidate"] for e in scored] == [DEFAULT_CANDIDATES[0]]  # the first always runs
-    assert len(skipped) == len(DEFAULT_CANDIDATES) - 1
-    assert all("budget" in e["reason"] for e in skipped)
+    assert {e["candidate"] for e in skipped} == set(default_candidates()[1:])
+    # The budget covers the refit: what was kept for it is named in every reason.
+    assert all(
+        e["reason"].startswith("budget spent")
+        and "kept for fitting cnb-word on all rows" in e["reason"]
+        for e in skipped
+    )
+    assert selection["final_fit_estimate_seconds"] == scored[0]["refit_estimate_seconds"] > 0
+    assert (
+        selection["total_seconds"]
+        >= selection["selection_seconds"] + selection["final_fit_seconds"] - 0.01
+    )
+
+
+def test_the_budget_keeps_the_best_candidates_refit_in_reserve() -> None:
+    budget = Budget(10.0, folds=5)
+    assert budget.why_not_start() is None
+    budget.keep_for("svm-word", 4.0)  # a fold on 4/5 of the rows took 4 s: the refit ~5 s
+    assert budget.reserve == pytest.approx(5.0)
+    assert budget.why_not_start() is None  # ~5 s left after the reserve
+    budget.keep_for("svm-word+char", 8.0)  # now 10 s must be kept: nothing may start
+    assert "kept for fitting svm-word+char on all rows" in (budget.why_not_start() or "")
+    reason = budget.why_not_estimated(140.0)
+    assert reason is not None and reason.startswith("estimated 140 s > 0 s left of the budget 10 s")
+
+
+def test_a_later_candidate_stops_when_its_folds_and_the_refit_would_overrun() -> None:
+    budget = Budget(10.0, folds=5)
+    now = budget.started
+    budget.check_fold(1, now - 1.0)  # 1 s a fold: 4 s more + 1.25 s refit, ends ~6 s: fine
+    budget.keep_for("cnb-word", 4.0)  # 5 s kept for the best's refit
+    # 1.5 s a fold: 6 s more, then the larger refit (the reserve, 5 s): ~11 s > 10 s.
+    with pytest.raises(OverBudget, match="stopped after 1 of 5 folds: 6 s more and 5 s for"):
+        budget.check_fold(1, now - 1.5)
 
 
 def test_the_word_block_matches_scikit_learn_and_explanations_add_up(sms: Dataset) -> None:
@@ -171,3 +206,25 @@ def test_a_cost_protects_its_label_whatever_the_label_is_called(sms: Dataset) ->
     assert _false_positives(costly.metrics, "ham") < _false_positives(plain.metrics, "ham")
     # ... and exactly as many when the same label is called "legit".
     assert _false_positives(legit.metrics, "legit") == _false_positives(costly.metrics, "ham")
+
+
+def test_on_large_data_a_later_candidate_is_estimated_before_it_starts(
+    small: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its vectorisation and first fold cannot be stopped: past ESTIMATE_FROM_ROWS (lowered
+    here to keep the test quick) a sample's cost, scaled up, decides whether it starts."""
+    from tagloop.ml.backends import auto
+
+    monkeypatch.setattr(auto, "ESTIMATE_FROM_ROWS", ROWS)
+    model = AutoBackend(candidates=["cnb-word", "svm-word+char"], budget=1e6)
+    model.fit(small.texts, small.labels)
+    board = {e["candidate"]: e for e in model.selection_["leaderboard"]}
+    assert "estimated_seconds" not in board["cnb-word"]  # the first always runs
+    later = board["svm-word+char"]
+    assert later["status"] == "scored" and later["estimated_seconds"] > 0
+
+    tight = AutoBackend(candidates=["cnb-word", "svm-word+char"], budget=1e-3)
+    tight.fit(small.texts, small.labels)
+    [skipped] = [e for e in tight.selection_["leaderboard"] if e["status"] == "skipped"]
+    assert skipped["reason"].startswith("budget spent")  # nothing left: not even estimated
+    assert "estimated_seconds" not in skipped

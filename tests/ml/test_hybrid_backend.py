@@ -58,3 +58,44 @@ def test_auto_can_select_among_it_and_the_linear_candidates(small: Dataset) -> N
     model = AutoBackend(candidates=["cnb-word", "hybrid"]).fit(small.texts, small.labels)
     board = {e["candidate"]: e for e in model.selection_["leaderboard"]}
     assert board["hybrid"]["status"] == "scored" and board["hybrid"]["macro_f1"] > 0.8
+
+
+def test_auto_considers_it_by_default_when_installed() -> None:
+    from tagloop.ml.backends.auto import AutoBackend, default_candidates
+
+    assert default_candidates()[-1] == "hybrid"
+    assert AutoBackend.candidate_names() == default_candidates()
+
+
+def test_auto_skips_it_with_its_estimate_when_it_cannot_fit_the_budget(sms: Dataset) -> None:
+    """1,500 texts to encode (a few ms each at best) cannot fit in the ~2.5 s that naive
+    Bayes (a fraction of a second here) leaves of a 3 s budget."""
+    from tagloop.ml.backends.auto import AutoBackend
+
+    texts, labels = sms.texts[:1500], sms.labels[:1500]
+    model = AutoBackend(candidates=["cnb-word", "hybrid"], budget=3.0).fit(texts, labels)
+    board = {e["candidate"]: e for e in model.selection_["leaderboard"]}
+    hybrid = board["hybrid"]
+    assert hybrid["status"] == "skipped"
+    assert hybrid["reason"].startswith(f"estimated {hybrid['estimated_seconds']:.0f} s > ")
+    assert "left of the budget 3 s" in hybrid["reason"]
+    assert model.selection_["winner"]["candidate"] == "cnb-word"
+
+
+def test_each_distinct_text_is_encoded_once_for_all_folds_and_the_refit(monkeypatch) -> None:
+    from tagloop.ml.backends import hybrid as module
+
+    encoded: list[str] = []
+    real_embed = module.embed
+
+    def counting_embed(texts):  # type: ignore[no-untyped-def]
+        encoded.extend(texts)
+        return real_embed(texts)
+
+    monkeypatch.setattr(module, "embed", counting_embed)
+    texts = [f"free prize {i} call now" for i in range(20)] + [f"see you at {i}" for i in range(20)]
+    texts += texts[:10]  # repeats
+    labels = ["spam"] * 20 + ["ham"] * 20 + ["spam"] * 10
+    model = HybridBackend().fit(texts, labels)
+    assert sorted(encoded) == sorted(set(texts))  # 40 distinct texts, once each, for 5 folds
+    assert model.predict(["free prize 3 call now", "see you at 7"]) == ["spam", "ham"]

@@ -112,8 +112,17 @@ export const rollbackModel = (project: string, admin: AdminAuth, reason?: string
 export const activationHistory = (project: string) =>
   get<Answer<'/projects/{project}/models/history', 'get', ActivationList>>(`${at(project)}/models/history`)
 
-export const compareModels = (project: string, a: number, b: number) =>
-  get<Answer<'/projects/{project}/models/compare', 'get', ModelComparison>>(`${at(project)}/models/compare`, { a, b } satisfies CompareQuery)
+/**
+ * The comparison of version b with version a as stored (a retraining stores its candidate's, with
+ * the version it was retrained from; otherwise a 404 `comparison_not_stored`). With `admin`, both
+ * versions are scored now instead (`fresh=true`: for those who may retrain).
+ */
+export const compareModels = (project: string, a: number, b: number, admin?: AdminAuth) =>
+  request<Answer<'/projects/{project}/models/compare', 'get', ModelComparison>>('GET', `${at(project)}/models/compare`, {
+    query: { a, b, ...(admin ? { fresh: true } : {}) } satisfies CompareQuery,
+    token: admin?.token,
+    actor: admin?.actor,
+  })
 
 /** Statistics over the last `days` days, of one model version's predictions if `modelVersion` is given. */
 export const getStats = (project: string, days = 30, modelVersion?: number) =>

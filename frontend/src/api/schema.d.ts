@@ -1965,12 +1965,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Compare two versions on rows neither was trained on
+         * The comparison of two versions on rows neither was trained on
          * @deprecated
          * @description held-out slice of feedback, minus any text either trained on: every metric side by
          *     side (delta = b - a), both confusion matrices and the messages they label differently.
-         *     A candidate's stored comparison with the version it was retrained from is returned as
-         *     stored unless ``fresh=true``.
+         *     Without ``fresh`` this reads what is stored (a retraining stores its candidate's
+         *     comparison with the version it was retrained from) and scores nothing: a pair with no
+         *     stored comparison is a 404 ``comparison_not_stored``. ``fresh=true`` scores both versions
+         *     now, for those who may retrain.
          *
          *     Serves the default project; `/api/v1/projects/{project}/models/compare` names the project.
          */
@@ -1981,7 +1983,7 @@ export interface paths {
                     a: number;
                     /** @description Version b (e.g. a candidate). */
                     b: number;
-                    /** @description Recompute even if b stores a comparison with a (admin: it scores both versions inside the request; without the token, 403). */
+                    /** @description Score both versions now instead of reading b's stored comparison with a (for those who may retrain: it scores two models inside the request; otherwise 401/403). */
                     fresh?: boolean;
                 };
                 header?: never;
@@ -4992,11 +4994,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Compare two versions on rows neither was trained on
+         * The comparison of two versions on rows neither was trained on
          * @description held-out slice of feedback, minus any text either trained on: every metric side by
          *     side (delta = b - a), both confusion matrices and the messages they label differently.
-         *     A candidate's stored comparison with the version it was retrained from is returned as
-         *     stored unless ``fresh=true``.
+         *     Without ``fresh`` this reads what is stored (a retraining stores its candidate's
+         *     comparison with the version it was retrained from) and scores nothing: a pair with no
+         *     stored comparison is a 404 ``comparison_not_stored``. ``fresh=true`` scores both versions
+         *     now, for those who may retrain.
          */
         get: {
             parameters: {
@@ -5005,7 +5009,7 @@ export interface paths {
                     a: number;
                     /** @description Version b (e.g. a candidate). */
                     b: number;
-                    /** @description Recompute even if b stores a comparison with a (admin: it scores both versions inside the request; without the token, 403). */
+                    /** @description Score both versions now instead of reading b's stored comparison with a (for those who may retrain: it scores two models inside the request; otherwise 401/403). */
                     fresh?: boolean;
                 };
                 header?: never;

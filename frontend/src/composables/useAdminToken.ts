@@ -46,6 +46,7 @@ export const ADMIN_PURPOSES = {
   rollback: 'Rolling back changes which model serves predictions: the previous one serves again.',
   retrain:
     'Retraining trains a candidate model in the background; the model that serves predictions does not change until you promote it.',
+  compare: 'Comparing now scores both models on the server; no model changes.',
   cancel: 'Cancelling stops the retraining job; the model that serves predictions does not change.',
   createProject: 'Creating a project adds a classifier with its own labels and models; no other project changes.',
   train: "Training adds a model version to this project; it serves only once it is activated.",

@@ -38,8 +38,9 @@ class CompareQuery(Schema):
     fresh = fields.Boolean(
         load_default=False,
         metadata={
-            "description": "Recompute even if b stores a comparison with a (admin: it scores "
-            "both versions inside the request; without the token, 403)."
+            "description": "Score both versions now instead of reading b's stored comparison "
+            "with a (for those who may retrain: it scores two models inside the request; "
+            "otherwise 401/403)."
         },
     )
 
@@ -117,7 +118,7 @@ def review(query: dict[str, Any]) -> dict[str, Any]:
 @bp.input(CompareQuery, location="query", arg_name="query")
 @bp.output(CompareOut)
 @bp.doc(
-    summary="Compare two versions on rows neither was trained on",
+    summary="The comparison of two versions on rows neither was trained on",
     responses=[200, 401, 403, 404, 409],
 )
 @requires(Action.READ)
@@ -125,8 +126,10 @@ def compare_models(query: dict[str, Any]) -> dict[str, Any]:
     """Both versions scored on the fixed evaluation set(s) from the registry plus the
     held-out slice of feedback, minus any text either trained on: every metric side by
     side (delta = b - a), both confusion matrices and the messages they label differently.
-    A candidate's stored comparison with the version it was retrained from is returned as
-    stored unless ``fresh=true``."""
+    Without ``fresh`` this reads what is stored (a retraining stores its candidate's
+    comparison with the version it was retrained from) and scores nothing: a pair with no
+    stored comparison is a 404 ``comparison_not_stored``. ``fresh=true`` scores both versions
+    now, for those who may retrain."""
     if query["fresh"]:
         # Recomputing scores both versions inside the request: for those who may retrain.
         require(Action.RETRAIN)

@@ -147,7 +147,7 @@ def backends() -> None:
         if candidates is not None:
             click.echo(
                 f"  candidates: {', '.join(candidates())} "
-                "(add hybrid with --param 'candidates=[...]' when installed)"
+                "(hybrid when the flair extra is installed and its estimate fits the budget)"
             )
         for param, kind, default in describe_params(backend):
             click.echo(f"  {param:<20} {kind:<36} default {_default(default)}")

@@ -125,7 +125,8 @@ def load_data(app: App, dataset: str | None, data: str | None, **options: Any) -
 @click.option(
     "--budget",
     type=click.FloatRange(0.0, min_open=True),
-    help="Seconds the auto backend may spend scoring candidates [default: 90].",
+    help="Seconds the auto backend may spend in all, scoring candidates and the final "
+    "fit [default: 90].",
 )
 @click.option(
     "--activate",

@@ -122,17 +122,30 @@ def delete_version(core: Core, project: ProjectRef, version_id: int) -> None:
 def compare_versions(
     core: Core, project: ProjectRef, a: int, b: int, *, fresh: bool = False
 ) -> dict[str, Any]:
-    """Both versions scored on the fixed evaluation set(s) from the registry plus the
-    held-out slice of feedback, minus any text either trained on. A candidate's stored
-    comparison with the version it was retrained from is returned as stored unless
-    ``fresh``."""
+    """The comparison of version ``b`` with version ``a``: the one stored with ``b`` (a
+    retraining stores its candidate's comparison with the version it was retrained from),
+    or with ``fresh`` both versions scored now on the fixed evaluation set(s) from the
+    registry plus the held-out slice of feedback, minus any text either trained on.
+
+    Without ``fresh`` nothing is scored: a pair with no stored comparison is a 404
+    ``comparison_not_stored``, so that reading never makes a process fit or score models
+    (``fresh`` is for those who may retrain: the API checks)."""
     registry = core.registry(project)
     try:
         row_a, row_b = registry.get(a), registry.get(b)
     except RegistryNotFound as exc:
         raise NotFound(str(exc)) from exc
     stored = row_b.comparison or {}
-    if not fresh and stored.get("a_id") == row_a.id and stored.get("b_id") == row_b.id:
+    if not fresh:
+        if stored.get("a_id") != row_a.id or stored.get("b_id") != row_b.id:
+            with_what = (
+                f"one with version {stored['a_id']}" if stored.get("a_id") is not None else "none"
+            )
+            raise NotFound(
+                f"no comparison of version {b} with version {a} is stored (version {b} stores "
+                f"{with_what}); a maintainer can compute one with fresh=true",
+                code="comparison_not_stored",
+            )
         result, is_stored = stored, True
     else:
         try:

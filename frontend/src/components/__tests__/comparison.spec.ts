@@ -9,12 +9,14 @@ import { comparison, info, job, jsonResponse, model } from './fixtures'
 
 /**
  * A server with `models` (the one with `active: true` is active) and the given jobs; compare
- * answers with a stored comparison when b was retrained from a. Returns the URLs fetched.
+ * answers with a stored comparison when b was retrained from a, with a fresh one when asked
+ * (`fresh=true` with the admin token), and otherwise as the API does: a 404 saying none is stored.
+ * Returns the URLs fetched.
  */
 function stubServer(models: Model[], jobs = [job({ status: 'succeeded' })]) {
   const byId = new Map(models.map((m) => [m.id, m]))
   const activeId = models.find((m) => m.active)?.id ?? null
-  const fetchMock = vi.fn<typeof fetch>(async (input) => {
+  const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
     const url = new URL(String(input), 'http://x')
     const path = url.pathname.replace('/api/v1/projects/default', '')
     if (path === '/info') return jsonResponse(info(activeId))
@@ -24,7 +26,14 @@ function stubServer(models: Model[], jobs = [job({ status: 'succeeded' })]) {
     if (path === '/models/compare') {
       const a = byId.get(Number(url.searchParams.get('a')))!
       const b = byId.get(Number(url.searchParams.get('b')))!
-      return jsonResponse(comparison(a, b, b.parent_id === a.id))
+      if (url.searchParams.get('fresh') === 'true') {
+        const auth = new Headers((init as RequestInit | undefined)?.headers).get('Authorization')
+        if (auth !== 'Bearer tok') return jsonResponse({ error: { code: 'unauthorized', message: 'token', details: null } }, 401)
+        return jsonResponse(comparison(a, b, false))
+      }
+      if (b.parent_id === a.id) return jsonResponse(comparison(a, b, true))
+      const message = `no comparison of version ${b.id} with version ${a.id} is stored`
+      return jsonResponse({ error: { code: 'comparison_not_stored', message, details: null } }, 404)
     }
     const activate = /^\/models\/(\d+)\/activate$/.exec(path)
     if (activate) {
@@ -73,7 +82,7 @@ describe('the model detail page', () => {
     wrapper.unmount()
   })
 
-  it('offers the active model too when it is not the parent, computed only when chosen', async () => {
+  it('offers the active model too when it is not the parent: none stored, computed only on request', async () => {
     const calls = stubServer([model({ id: 4 }), model({ id: 5, parent_id: 4 }), model({ id: 6, active: true })])
     const wrapper = mountDetail(5)
     await vi.waitFor(() => expect(wrapper.find('[data-testid="model-comparison"] table').exists()).toBe(true))
@@ -82,10 +91,24 @@ describe('the model detail page', () => {
     expect(wrapper.find('[data-testid="model-comparison"] thead').text()).toContain('Model #4')
     expect(calls().filter((c) => c.includes('/compare'))).toEqual(['GET /api/v1/projects/default/models/compare?a=4&b=5'])
 
+    // Choosing the active model reads what is stored: nothing, said plainly, with no error.
     await radios[1].setValue(true)
+    const empty = () => wrapper.find('[data-testid="comparison-not-stored"]')
+    await vi.waitFor(() => expect(empty().exists()).toBe(true))
+    expect(empty().text()).toContain('No comparison of model #5 with model #6 is stored.')
+    expect(wrapper.find('[role="alert"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="promote"]').exists()).toBe(false)
+
+    // "Compare now" scores both with the admin token (asked for in the dialog).
+    await empty().find('[data-testid="compare-now"]').trigger('click')
+    expect(useAdminToken().dialog.value.purpose).toBe('compare')
+    useAdminToken().submitToken('tok')
     await vi.waitFor(() => expect(wrapper.find('[data-testid="model-comparison"] thead').text()).toContain('Active #6'))
     expect(wrapper.find('[data-testid="model-comparison"]').text()).toContain('Computed just now.')
-    expect(calls()).toContain('GET /api/v1/projects/default/models/compare?a=6&b=5')
+    expect(calls().filter((c) => c.includes('a=6'))).toEqual([
+      'GET /api/v1/projects/default/models/compare?a=6&b=5',
+      'GET /api/v1/projects/default/models/compare?a=6&b=5&fresh=true',
+    ])
     wrapper.unmount()
   })
 
@@ -95,6 +118,9 @@ describe('the model detail page', () => {
     await vi.waitFor(() => expect(first.find('[data-testid="compare-active"]').exists()).toBe(true))
     expect(calls().some((c) => c.includes('/compare'))).toBe(false)
     await first.find('[data-testid="compare-active"]').trigger('click')
+    await vi.waitFor(() => expect(first.find('[data-testid="compare-now"]').exists()).toBe(true))
+    useAdminToken().submitToken('tok')
+    await first.find('[data-testid="compare-now"]').trigger('click')
     await vi.waitFor(() => expect(first.find('[data-testid="promote"]').exists()).toBe(true))
     first.unmount()
 
@@ -129,6 +155,20 @@ describe('the retrain panel after a reload', () => {
     await vi.waitFor(() => expect(wrapper.find('[data-testid="job"]').text()).toContain('Job #10'))
     expect(wrapper.find('[data-testid="comparison"]').exists()).toBe(false)
     expect(wrapper.find('[data-testid="promote"]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('says so when the active model is no longer the one the candidate was compared with', async () => {
+    const calls = stubServer(
+      [model({ id: 5 }), model({ id: 6, active: true }), model({ id: 7, parent_id: 5 })],
+      [job({ id: 8, status: 'succeeded', candidate_id: 7 })],
+    )
+    const wrapper = mount(RetrainPanel, { props: { activeId: 6 } })
+    const empty = () => wrapper.find('[data-testid="comparison-not-stored"]')
+    await vi.waitFor(() => expect(empty().exists()).toBe(true))
+    expect(empty().text()).toContain('No comparison of model #7 with model #6 is stored.')
+    expect(wrapper.find('[role="alert"]').exists()).toBe(false)
+    expect(calls().filter((c) => c.includes('/compare'))).toEqual(['GET /api/v1/projects/default/models/compare?a=6&b=7'])
     wrapper.unmount()
   })
 

