@@ -188,6 +188,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the caller may do on the project, and why not (the web app's buttons)
+         * @deprecated
+         * @description refused, the reason the server's refusal would give: what a client shows instead
+         *     of keeping its own copy of the rule table.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/access` names the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccessOut"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -3356,6 +3417,75 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the caller may do on the project, and why not (the web app's buttons)
+         * @description refused, the reason the server's refusal would give: what a client shows instead
+         *     of keeping its own copy of the rule table.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccessOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/projects/{project}/classify": {
@@ -7618,6 +7748,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccessOut: {
+            /** @description action name -> may the caller do it, and if not why */
+            actions: {
+                [key: string]: components["schemas"]["PermissionOut"];
+            };
+            /** @description no accounts exist yet */
+            open: boolean;
+            /**
+             * @description the caller's role on the project
+             * @enum {string}
+             */
+            role: "none" | "viewer" | "annotator" | "maintainer" | "admin";
+            signed_in: boolean;
+        };
         ActivateOut: {
             activation: components["schemas"]["ActivationOut"];
             active_model: components["schemas"]["ModelOut"];
@@ -7919,6 +8063,15 @@ export interface components {
             prefix: string;
             /** @description shown this once; only its hash is kept */
             token: string;
+        };
+        PermissionOut: {
+            allowed: boolean;
+            /** @description the least role the action needs */
+            needs: string;
+            /** @description why not (null: allowed) */
+            reason: string | null;
+            /** @description not allowed as the caller is, but the admin token would be */
+            with_admin_token: boolean;
         };
         PredictionDetailOut: {
             confidence: number;

@@ -425,6 +425,31 @@ class InfoOut(Schema):
     project = fields.Nested(ProjectOut)
 
 
+class PermissionOut(Schema):
+    allowed = fields.Boolean()
+    with_admin_token = fields.Boolean(
+        metadata={"description": "not allowed as the caller is, but the admin token would be"}
+    )
+    needs = fields.String(metadata={"description": "the least role the action needs"})
+    reason = fields.String(allow_none=True, metadata={"description": "why not (null: allowed)"})
+
+
+class AccessOut(Schema):
+    role = fields.String(
+        metadata={
+            "enum": ["none", "viewer", "annotator", "maintainer", "admin"],
+            "description": "the caller's role on the project",
+        }
+    )
+    signed_in = fields.Boolean()
+    open = fields.Boolean(metadata={"description": "no accounts exist yet"})
+    actions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(PermissionOut),
+        metadata={"description": "action name -> may the caller do it, and if not why"},
+    )
+
+
 # Output fields a response may leave out; every other field of an output schema is always
 # there, and the OpenAPI document says so (generated clients get exact types).
 OPTIONAL_OUTPUT = {
