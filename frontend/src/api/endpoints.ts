@@ -49,6 +49,7 @@ import type {
   LearningCurve,
   LoginIn,
   Me,
+  Access,
   NewApiToken,
   TokenIn,
   TokenList,
@@ -191,6 +192,9 @@ export const labelsExportUrl = (project: string, format: 'csv' | 'jsonl' | 'labe
 export const learningCurve = (project: string) =>
   get<Answer<'/projects/{project}/labelling/curve', 'get', LearningCurve>>(`${at(project)}/labelling/curve`)
 // ---- Accounts -----------------------------------------------------------------------------------
+
+/** What the caller may do on `project`, and why not: the server's own answer, for the buttons. */
+export const getAccess = (project: string) => get<Answer<'/projects/{project}/access', 'get', Access>>(`${at(project)}/access`)
 
 export const getMe = () => get<Answer<'/auth/me', 'get', Me>>('/auth/me')
 

@@ -235,6 +235,8 @@ export type LearningCurve = Schemas['CurveOut']
 // ---- Accounts -----------------------------------------------------------------------------------
 
 export type Me = Schemas['MeOut']
+export type Access = Schemas['AccessOut']
+export type Permission = Schemas['PermissionOut']
 export type User = Schemas['UserOut']
 export type LoginIn = Schemas['LoginIn']
 export type ApiToken = Schemas['TokenOut']

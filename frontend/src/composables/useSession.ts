@@ -17,12 +17,18 @@ function remember(value: Me | null) {
   loaded.value = true
 }
 
-async function load(): Promise<void> {
-  try {
-    remember(await getMe())
-  } catch {
-    remember(null)
-  }
+let pending: Promise<void> | null = null
+
+function load(): Promise<void> {
+  pending = getMe()
+    .then(remember)
+    .catch(() => remember(null))
+  return pending
+}
+
+/** Load who is signed in unless it is loaded or being loaded. */
+function ensureLoaded(): Promise<void> {
+  return pending ?? load()
 }
 
 async function login(login: string, password: string): Promise<void> {
@@ -45,6 +51,7 @@ export function useSession() {
     /** The server has no accounts yet: it is open, as before accounts existed. */
     open: computed(() => me.value?.open ?? false),
     load,
+    ensureLoaded,
     login,
     logout,
   }

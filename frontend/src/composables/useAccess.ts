@@ -1,0 +1,119 @@
+/**
+ * What the caller may do on the current project, as the server answers it (`/access`): the web app
+ * keeps no copy of the role table. Loaded once per project and per signed-in person, and again when
+ * the person signs in or out. Until the answer is in, nothing is offered; if it cannot be had (the
+ * server is down, say) every action is offered and the server's own refusal says why.
+ */
+import { computed, reactive, watch } from 'vue'
+import { getAccess } from '@/api/endpoints'
+import type { Access } from '@/api/types'
+import { useProject } from './useProject'
+import { useSession } from './useSession'
+
+/** The actions the server names (the keys of `/access`'s `actions`). */
+export type ActionName =
+  | 'read_info'
+  | 'classify'
+  | 'read_own'
+  | 'read'
+  | 'feedback'
+  | 'label'
+  | 'import'
+  | 'train'
+  | 'retrain'
+  | 'cancel_job'
+  | 'activate'
+  | 'rollback'
+  | 'configure'
+  | 'create_project'
+  | 'delete_project'
+  | 'manage_users'
+
+export interface Allowance {
+  /** The server's answer is in (or could not be had). */
+  known: boolean
+  /** Offer the action: the caller may do it, or the admin token (asked for in a dialog) may. */
+  enabled: boolean
+  /** Show a button for it: enabled, or not known yet (a refusal then says why). */
+  offered: boolean
+  /** Why not, in the server's words (null when enabled). */
+  reason: string | null
+  /** The least role the action needs. */
+  needs: string | null
+}
+
+interface AccessState {
+  access: Access | null
+  failed: boolean
+  pending: Promise<void> | null
+}
+
+const states = reactive(new Map<string, AccessState>())
+
+function load(key: string, project: string): void {
+  let state = states.get(key)
+  if (state?.pending) return
+  if (!state) {
+    states.set(key, { access: null, failed: false, pending: null })
+    state = states.get(key)!
+  }
+  const current = state
+  current.pending = getAccess(project)
+    .then((value) => {
+      // Only a well-formed answer is believed; anything else offers everything.
+      const valid = typeof value === 'object' && value !== null && typeof value.actions === 'object'
+      current.access = valid ? value : null
+      current.failed = !valid
+    })
+    .catch(() => {
+      current.failed = true
+      current.pending = null // asked again next time
+    })
+}
+
+/** Forget every answer (after a role or the session changes). */
+export function resetAccess() {
+  states.clear()
+}
+
+/** What `access` says of `action` (null: the answer is not in yet; failed: offer everything). */
+export function allowance(access: Access | null, failed: boolean, action: ActionName): Allowance {
+  if (!access) return { known: failed, enabled: failed, offered: true, reason: null, needs: null }
+  const permission = access.actions[action]
+  if (!permission) return { known: true, enabled: true, offered: true, reason: null, needs: null }
+  const enabled = permission.allowed || permission.with_admin_token
+  const reason = enabled ? null : sentence(permission.reason)
+  return { known: true, enabled, offered: enabled, reason, needs: permission.needs }
+}
+
+/** The server's reason as a sentence. */
+function sentence(reason: string | null): string | null {
+  if (!reason) return null
+  return reason.charAt(0).toUpperCase() + reason.slice(1) + (reason.endsWith('.') ? '' : '.')
+}
+
+export function useAccess() {
+  const project = useProject()
+  const session = useSession()
+  // Who is asking, as far as the web app knows: a new person (or none) asks again.
+  const who = computed(() => {
+    const me = session.me.value
+    return me?.user ? `user:${me.user.id}` : me?.admin ? 'admin' : 'anonymous'
+  })
+  void session.ensureLoaded()
+  const key = computed(() => `${project.value}\u0000${who.value}`)
+  watch(
+    [key, session.loaded],
+    ([value, loaded]) => {
+      if (loaded) load(value, project.value)
+    },
+    { immediate: true },
+  )
+  const state = computed(() => states.get(key.value) ?? null)
+  const access = computed(() => state.value?.access ?? null)
+  return {
+    access,
+    role: computed(() => access.value?.role ?? null),
+    can: (action: ActionName): Allowance => allowance(access.value, state.value?.failed ?? false, action),
+  }
+}
