@@ -49,6 +49,7 @@ EXPECTED = {
     "export_predictions": "viewer",
     "get_prediction": "viewer",
     "stats": "viewer",
+    "agreement": "viewer",
     "list_models": "viewer",
     "history": "viewer",
     "get_model": "viewer",

@@ -6425,6 +6425,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/stats/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agreement per person with the model, and between two people on the same texts
+         * @description labels) and how many agree with the model; for every two people who labelled the same
+         *     text (the same prediction or item, or equal once case and spaces are folded) the
+         *     number of such texts, raw agreement and Cohen's kappa.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgreementOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/train": {
         parameters: {
             query?: never;
@@ -6801,6 +6900,97 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StatsOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agreement per person with the model, and between two people on the same texts
+         * @deprecated
+         * @description labels) and how many agree with the model; for every two people who labelled the same
+         *     text (the same prediction or item, or equal once case and spaces are folded) the
+         *     number of such texts, raw agreement and Cohen's kappa.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/stats/agreement` names the project.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgreementOut"];
                     };
                 };
                 /** @description Not signed in where the route needs it, or a bad token */
@@ -7780,6 +7970,11 @@ export interface components {
             /** @description the signed-in user who did it (for a promotion: who asked for the retraining), by current name; null for the admin token, CLI or worker */
             user: string | null;
         };
+        AgreementOut: {
+            days: number;
+            pairs: components["schemas"]["PairAgreement"][];
+            people: components["schemas"]["PersonAgreement"][];
+        };
         BatchOut: {
             model_version: number;
             predictions: components["schemas"]["PredictionOut"][];
@@ -8064,6 +8259,16 @@ export interface components {
             /** @description shown this once; only its hash is kept */
             token: string;
         };
+        PairAgreement: {
+            a: string;
+            agreed: number;
+            b: string;
+            /** @description Cohen's kappa; null when chance alone explains full agreement */
+            kappa: number | null;
+            raw_agreement: number;
+            /** @description texts both labelled */
+            shared: number;
+        };
         PermissionOut: {
             allowed: boolean;
             /** @description the least role the action needs */
@@ -8072,6 +8277,19 @@ export interface components {
             reason: string | null;
             /** @description not allowed as the caller is, but the admin token would be */
             with_admin_token: boolean;
+        };
+        PersonAgreement: {
+            /** @description of those, ones labelled as the model did */
+            agreed: number;
+            agreement_rate: number | null;
+            /** @description of those, ones the model labelled too */
+            compared: number;
+            /** @description texts labelled (feedback or items) */
+            labels: number;
+            /** @description a user's name, or the name given */
+            person: string;
+            /** @description a user account */
+            signed_in: boolean;
         };
         PredictionDetailOut: {
             confidence: number;
