@@ -39,6 +39,8 @@ import type {
   RollbackIn,
   Stats,
   StatsQuery,
+  Agreement,
+  AgreementQuery,
   TrainingUpload,
   ImportResult,
   ItemCounts,
@@ -119,6 +121,10 @@ export const compareModels = (project: string, a: number, b: number) =>
 /** Statistics over the last `days` days, of one model version's predictions if `modelVersion` is given. */
 export const getStats = (project: string, days = 30, modelVersion?: number) =>
   get<Answer<'/projects/{project}/stats', 'get', Stats>>(`${at(project)}/stats`, { days, model_version: modelVersion } satisfies StatsQuery)
+
+/** Agreement per person with the model, and between two people who labelled the same texts. */
+export const getAgreement = (project: string, days = 30) =>
+  get<Answer<'/projects/{project}/stats/agreement', 'get', Agreement>>(`${at(project)}/stats/agreement`, { days } satisfies AgreementQuery)
 
 export const startRetrain = (project: string, admin: AdminAuth) =>
   post<Answer<'/projects/{project}/retrain', 'post', Job>>(`${at(project)}/retrain`, {} satisfies RetrainIn, admin)

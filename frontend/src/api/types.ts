@@ -36,6 +36,8 @@ export type RetrainIn = Defaulted<Body<'/projects/{project}/retrain', 'post'>, '
 
 export type CompareQuery = QueryOf<'/projects/{project}/models/compare', 'get'>
 export type StatsQuery = QueryOf<'/projects/{project}/stats', 'get'>
+export type AgreementQuery = QueryOf<'/projects/{project}/stats/agreement', 'get'>
+export type Agreement = Schemas['AgreementOut']
 export type JobsQuery = QueryOf<'/projects/{project}/jobs', 'get'>
 export type ReviewQuery = QueryOf<'/projects/{project}/review', 'get'>
 
