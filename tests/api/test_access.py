@@ -45,6 +45,7 @@ EXPECTED = {
     "list_tokens": "outsider",
     "create_token": "outsider",
     "revoke_token": "outsider",
+    "end_sessions": "outsider",
     "list_predictions": "viewer",
     "export_predictions": "viewer",
     "get_prediction": "viewer",

@@ -208,6 +208,9 @@ export const signIn = (input: LoginIn) => post<Answer<'/auth/login', 'post', Me>
 
 export const signOut = () => request<void>('POST', '/auth/logout', { body: {} })
 
+/** End every web session of the signed-in person (API tokens stay). */
+export const signOutEverywhere = () => request<void>('DELETE', '/auth/sessions')
+
 export const listTokens = () => get<Answer<'/tokens', 'get', TokenList>>('/tokens')
 
 export const createToken = (input: TokenIn) => post<Answer<'/tokens', 'post', NewApiToken>>('/tokens', input satisfies TokenIn)

@@ -5,7 +5,7 @@
  */
 import { computed, readonly, ref } from 'vue'
 import { setCsrfToken } from '@/api/client'
-import { getMe, signIn, signOut } from '@/api/endpoints'
+import { getMe, signIn, signOut, signOutEverywhere } from '@/api/endpoints'
 import type { Me } from '@/api/types'
 
 const me = ref<Me | null>(null)
@@ -35,9 +35,9 @@ async function login(login: string, password: string): Promise<void> {
   remember(await signIn({ login, password }))
 }
 
-async function logout(): Promise<void> {
+async function logout(everywhere = false): Promise<void> {
   try {
-    await signOut()
+    await (everywhere ? signOutEverywhere() : signOut())
   } finally {
     remember({ user: null, admin: false, csrf_token: null, open: me.value?.open ?? false })
   }

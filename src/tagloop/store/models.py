@@ -99,6 +99,21 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+class WebSession(Base):
+    """A signed-in browser: the session cookie carries a random secret, stored here only as
+    its SHA-256, so a session can be ended on the server (sign out, sign out everywhere, a
+    new password, a disabled account) and a copy of the cookie stops working with it."""
+
+    __tablename__ = "web_sessions"
+
+    secret_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
 def _project_fk() -> Mapped[int]:
     return mapped_column(Integer, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
 
