@@ -50,7 +50,15 @@ interface AccessState {
 
 const states = reactive(new Map<string, AccessState>())
 
-function load(key: string, project: string): void {
+/** Whom the kept answers were asked for: another person (signing in or out) asks afresh, as an
+ * answer may have been asked with the cookie of someone who has since signed out. */
+let askedFor: string | null = null
+
+function load(key: string, project: string, who: string): void {
+  if (askedFor !== who) {
+    if (askedFor !== null) states.clear()
+    askedFor = who
+  }
   let state = states.get(key)
   if (state?.pending) return
   if (!state) {
@@ -69,11 +77,6 @@ function load(key: string, project: string): void {
       current.failed = true
       current.pending = null // asked again next time
     })
-}
-
-/** Forget every answer (after a role or the session changes). */
-export function resetAccess() {
-  states.clear()
 }
 
 /** What `access` says of `action` (null: the answer is not in yet; failed: offer everything). */
@@ -102,14 +105,10 @@ export function useAccess() {
   })
   void session.ensureLoaded()
   const key = computed(() => `${project.value}\u0000${who.value}`)
-  watch(
-    [key, session.loaded],
-    ([value, loaded]) => {
-      if (loaded) load(value, project.value)
-    },
-    { immediate: true },
-  )
-  const state = computed(() => states.get(key.value) ?? null)
+  // Asked at once, beside /auth/me (an anonymous visitor's answer is then in after one round
+  // trip); trusted only once /auth/me says who is asking, and asked again if someone is.
+  watch(key, (value) => load(value, project.value, who.value), { immediate: true })
+  const state = computed(() => (session.loaded.value ? (states.get(key.value) ?? null) : null))
   const access = computed(() => state.value?.access ?? null)
   return {
     access,
