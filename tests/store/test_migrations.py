@@ -133,3 +133,34 @@ def test_an_installation_of_the_last_release_becomes_the_default_project(
         assert other.id != default.id
     finally:
         store.close()
+
+
+def test_the_last_releases_versions_are_answered_whole_and_as_documented(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Versions of 0.1 (scored on a holdout split, without cross-validation) through the
+    API: the response schema drops nothing and the answer conforms to the document."""
+    import schemathesis
+
+    from tagloop import create_app
+    from tagloop.config import Settings
+    from tagloop.ml.registry import describe
+    from tests.conftest import open_registry
+
+    url = _release_database(database_url, tmp_path)
+    settings = Settings(home=tmp_path / "home", database_url=url, rate_limit="")
+    app = create_app(settings)
+    registry = open_registry(settings)
+    try:
+        active = registry.active_id()
+        records = {row.id: describe(row, active_id=active) for row in registry.list()}
+        assert {r["eval_split"]["method"] for r in records.values()} == {"holdout"}
+        assert not any("cv" in r["metrics"] for r in records.values())
+        response = app.test_client().get("/api/v1/models")
+        assert response.status_code == 200, response.get_json()
+        schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+        schema["/api/v1/models"]["GET"].validate_response(response)
+        assert {m["id"]: m for m in response.get_json()["items"]} == records
+    finally:
+        registry.store.close()
+        app.extensions["tagloop.core"].close()

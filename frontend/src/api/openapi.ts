@@ -1,16 +1,9 @@
 /**
  * Type helpers that read the generated `schema.d.ts` (`paths`, `components`) for `types.ts` and
- * `endpoints.ts`: what an operation takes and answers, and hand-written refinements that the
- * compiler checks against the document.
+ * `endpoints.ts`: what an operation takes and answers, and the check that each call's answer type
+ * is the one the document gives.
  */
 import type { paths } from './schema'
-
-/** `T` with every field required, at every depth (nullable fields stay nullable). */
-export type Sent<T> = T extends readonly (infer Item)[]
-  ? Sent<Item>[]
-  : T extends object
-    ? { [K in keyof T]-?: Sent<T[K]> }
-    : T
 
 /**
  * `T` when each of its members narrows a member of `D` and has no field that member lacks (the
@@ -28,13 +21,6 @@ type NarrowsSome<T, D> = D extends unknown
         : never
       : never
   : never
-
-/**
- * `Sent<T>` with some fields given by `R` instead: each must narrow the field of `T` it replaces,
- * and `R` may name no field `T` lacks.
- */
-export type Refine<T, R extends { [K in keyof R]: K extends keyof T ? Narrowing<R[K], T[K]> : never }> =
-  Sent<Omit<T, keyof R>> & R
 
 /**
  * `T` whose fields `K` may be left out because the server fills in their defaults.

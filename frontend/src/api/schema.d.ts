@@ -8055,14 +8055,32 @@ export interface components {
             /** @description the signed-in user who did it (for a promotion: who asked for the retraining), by current name; null for the admin token, CLI or worker */
             user: string | null;
         };
+        ActiveModel: {
+            backend: string;
+            id: number;
+            labels: string[];
+        };
         AgreementOut: {
             days: number;
             pairs: components["schemas"]["PairAgreement"][];
             people: components["schemas"]["PersonAgreement"][];
         };
+        Artifact: {
+            bytes: number;
+            /** @description Relative to the server's home. */
+            path: string;
+            sha256: string;
+        };
         BatchOut: {
             model_version: number;
             predictions: components["schemas"]["PredictionOut"][];
+        };
+        Candidate: {
+            backend: string;
+            candidate: string;
+            params: {
+                [key: string]: unknown;
+            };
         };
         ChangedRow: {
             /** @description a's prediction */
@@ -8075,6 +8093,20 @@ export interface components {
             source: "fixed" | "feedback";
             text: string;
         };
+        Changes: {
+            /** @description Changed rows b now gets right */
+            now_right: number;
+            /** @description Changed rows b now gets wrong */
+            now_wrong: number;
+        };
+        ClassMetrics: {
+            f1: number | null;
+            /** @description The share of rows not of this class predicted as it. */
+            false_positive_rate: number | null;
+            precision: number | null;
+            recall: number | null;
+            support: number;
+        };
         ClassifyIn: {
             /** @description One text to classify. */
             text?: string;
@@ -8086,36 +8118,52 @@ export interface components {
             b: components["schemas"]["ModelOut"];
             changed: components["schemas"]["ChangedRow"][];
             changed_count: number;
-            changes: {
-                [key: string]: number;
-            };
+            changes: components["schemas"]["Changes"];
             computed_at: string;
-            confusion_matrices: {
-                [key: string]: components["schemas"]["ConfusionMatrix"];
-            };
+            /** @description Both models' on the same evaluation rows */
+            confusion_matrices: components["schemas"]["ConfusionPair"];
             eval_rows: number;
             metrics: {
                 [key: string]: components["schemas"]["MetricDelta"];
             };
-            rows: {
-                [key: string]: number;
-            };
-            slices: {
-                [key: string]: components["schemas"]["Slice"];
-            };
+            /** @description Evaluation rows per slice */
+            rows: components["schemas"]["SliceRows"];
+            slices: components["schemas"]["Slices"];
             /** @description true: the comparison b was promoted on */
             stored: boolean;
+        };
+        ComparisonSet: {
+            /** @description The parent (a retrained version). */
+            inherited_from?: number;
+            rows: number;
+            /** @description Of the training data (a trained version). */
+            share?: number;
         };
         ConfusionMatrix: {
             labels: string[];
             /** @description rows: true */
             matrix: number[][];
         };
+        ConfusionPair: {
+            a: components["schemas"]["ConfusionMatrix"];
+            b: components["schemas"]["ConfusionMatrix"];
+        };
         Contribution: {
             end: number;
             start: number;
             token: string;
             weight: number;
+        };
+        CrossValidation: {
+            fold_rows: number[];
+            folds: number;
+            grouping: string;
+            mean: {
+                [key: string]: number | null;
+            };
+            sd: {
+                [key: string]: number | null;
+            };
         };
         CurveOut: {
             points: components["schemas"]["CurvePoint"][];
@@ -8127,6 +8175,41 @@ export interface components {
             /** @description The first n labels. */
             labels: number;
             macro_f1: number | null;
+        };
+        DayCount: {
+            count: number;
+            date: string;
+            label: string;
+            model_version: number;
+        };
+        EvalSplit: {
+            comparison_set?: components["schemas"]["ComparisonSet"];
+            feedback_holdout_rows?: number;
+            folds?: number;
+            grouping?: string;
+            inherited_from?: number;
+            /** @enum {string} */
+            method: "cross-validation" | "holdout" | "fixed";
+            /** @description The comparison set's snapshot. */
+            path?: string;
+            seed?: number;
+            sha256?: string;
+            test_rows: number;
+            test_size?: number;
+            train_data?: components["schemas"]["Snapshot"];
+            train_rows: number;
+        };
+        FeedbackDay: {
+            agreed: number;
+            count: number;
+            date: string;
+        };
+        FeedbackDetailOut: {
+            agrees: boolean;
+            comment: string;
+            created_at: string;
+            label: string;
+            reviewer: string;
         };
         FeedbackHistoryItem: {
             comment: string;
@@ -8153,10 +8236,17 @@ export interface components {
             error: {
                 /** @example validation_error */
                 code: string;
-                details: unknown;
+                /** @description What the code needs to act on it (null: nothing more) */
+                details: {
+                    [key: string]: unknown;
+                } | null;
                 /** @example text: text is empty */
                 message: string;
             };
+        };
+        Histogram: {
+            counts: number[];
+            edges: number[];
         };
         ImportOut: {
             /** @description New items. */
@@ -8172,16 +8262,12 @@ export interface components {
             source: string;
         };
         InfoOut: {
-            active_model: {
-                [key: string]: unknown;
-            } | null;
+            active_model: components["schemas"]["ActiveModel"] | null;
             label_names: {
                 [key: string]: string;
             };
             labels: string[];
-            limits: {
-                [key: string]: unknown;
-            };
+            limits: components["schemas"]["Limits"];
             project: components["schemas"]["ProjectOut"];
             store_text: boolean;
             version: string;
@@ -8282,6 +8368,30 @@ export interface components {
             display: string;
             name: string;
         };
+        LeaderboardEntry: {
+            accuracy?: number | null;
+            backend: string;
+            candidate: string;
+            ece?: number | null;
+            log_loss?: number | null;
+            macro_f1?: number | null;
+            mcc?: number | null;
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description Why it was skipped or unavailable. */
+            reason?: string;
+            seconds?: number;
+            /** @description Only on the winner. */
+            selected?: boolean;
+            /** @enum {string} */
+            status: "scored" | "skipped" | "unavailable";
+        };
+        Limits: {
+            max_batch: number;
+            max_explain_batch: number;
+            max_text_length: number;
+        };
         LoginIn: {
             login: string;
             password: string;
@@ -8305,33 +8415,50 @@ export interface components {
         ModelList: {
             items: components["schemas"]["ModelOut"][];
         };
+        ModelMetrics: {
+            accuracy: number | null;
+            brier: number | null;
+            confusion_matrix: components["schemas"]["ConfusionMatrix"];
+            /** @description Absent for versions scored on a holdout split (0.1). */
+            cv?: components["schemas"]["CrossValidation"];
+            ece: number | null;
+            log_loss: number | null;
+            macro_f1: number | null;
+            mcc: number | null;
+            n: number;
+            per_class: {
+                [key: string]: components["schemas"]["ClassMetrics"];
+            };
+            reliability: components["schemas"]["Reliability"];
+            roc_auc: number | null;
+            /** @description Only for the auto backend. */
+            selection?: components["schemas"]["Selection"];
+        };
         ModelOut: {
             active: boolean;
-            artifact: {
-                [key: string]: unknown;
-            };
+            artifact: components["schemas"]["Artifact"];
             backend: string;
             created_at: string;
-            data: {
-                [key: string]: unknown;
-            };
+            data: components["schemas"]["TrainingData"];
             description: string;
-            eval_split: {
-                [key: string]: unknown;
-            };
+            eval_split: components["schemas"]["EvalSplit"];
             id: number;
             labels: string[];
             library_versions: {
-                [key: string]: unknown;
+                [key: string]: string;
             };
-            metrics: {
-                [key: string]: unknown;
-            };
+            metrics: components["schemas"]["ModelMetrics"];
             params: {
                 [key: string]: unknown;
             };
             parent_id: number | null;
             train_seconds: number;
+        };
+        ModelUsage: {
+            agreement_rate: number | null;
+            feedback: number;
+            model_version: number;
+            predictions: number;
         };
         NewTokenOut: {
             created_at: string;
@@ -8380,7 +8507,7 @@ export interface components {
             confidence: number;
             created_at: string;
             explanation?: components["schemas"]["Contribution"][];
-            feedback: components["schemas"]["FeedbackOut"] | null;
+            feedback: components["schemas"]["FeedbackDetailOut"] | null;
             feedback_history: components["schemas"]["FeedbackHistoryItem"][];
             id: number;
             label: string;
@@ -8485,6 +8612,13 @@ export interface components {
             /** @default  */
             reason: string;
         };
+        Reliability: {
+            accuracy: (number | null)[];
+            /** @description Each bin's upper edge. */
+            bins: number[];
+            confidence: (number | null)[];
+            count: number[];
+        };
         RetrainIn: {
             /** @description Backend parameters to change for this run. */
             params?: {
@@ -8503,29 +8637,42 @@ export interface components {
              */
             role: "viewer" | "annotator" | "maintainer" | "none" | null;
         };
+        Selection: {
+            budget: number;
+            final_fit_seconds: number;
+            leaderboard: components["schemas"]["LeaderboardEntry"][];
+            metric: string;
+            selection_seconds: number;
+            winner: components["schemas"]["Candidate"];
+        };
         Slice: {
             metrics: {
                 [key: string]: components["schemas"]["MetricDelta"];
             };
             rows: number;
         };
+        SliceRows: {
+            feedback: number;
+            fixed: number;
+        };
+        Slices: {
+            feedback: components["schemas"]["Slice"];
+            fixed: components["schemas"]["Slice"];
+        };
+        Snapshot: {
+            path: string;
+            rows: number;
+            sha256: string;
+        };
         StatsOut: {
             agreement_rate: number | null;
-            confidence_histogram: {
-                [key: string]: unknown;
-            };
+            confidence_histogram: components["schemas"]["Histogram"];
             days: number;
             feedback_count: number;
-            feedback_per_day: {
-                [key: string]: unknown;
-            }[];
+            feedback_per_day: components["schemas"]["FeedbackDay"][];
             model_version: number | null;
-            per_day: {
-                [key: string]: unknown;
-            }[];
-            per_model: {
-                [key: string]: unknown;
-            }[];
+            per_day: components["schemas"]["DayCount"][];
+            per_model: components["schemas"]["ModelUsage"][];
             total_predictions: number;
         };
         Task: {
@@ -8573,6 +8720,11 @@ export interface components {
             /** @default text */
             text_column: string;
         };
+        TrainingData: {
+            rows: number;
+            sha256: string;
+            source: string;
+        };
         UserIn: {
             /** @default false */
             is_admin: boolean;
@@ -8607,7 +8759,10 @@ export interface components {
             error: {
                 /** @example validation_error */
                 code: string;
-                details: unknown;
+                /** @description What the code needs to act on it (null: nothing more) */
+                details: {
+                    [key: string]: unknown;
+                } | null;
                 /** @example text: text is empty */
                 message: string;
             };

@@ -3,13 +3,11 @@
  * from `docs/openapi.json`, and `__tests__/schema.spec.ts` fails when it is stale. The web app
  * asks for everything under `/projects/{project}`, so the types are those of these paths.
  *
- * The document marks every response field the server always sends as required, so most types are
- * the generated ones as they are. Refinements remain only where the document says no more than
- * `object` (a model's `metrics`, `data`, `eval_split`, the rows of the stats, `/info`'s `limits`…):
- * each gives the shape the server sends, checked by the compiler to narrow the generated type
- * (`Refine` in `openapi.ts`; `endpoints.ts` checks each answer with `Answer`).
+ * Responses are the generated types as they are; what remains hand-written is about requests,
+ * where the document cannot say it (exactly one of `text` and `texts`; fields with a default the
+ * client may leave out) or the body is multipart.
  */
-import type { Body, Defaulted, QueryOf, Refine } from './openapi'
+import type { Body, Defaulted, QueryOf } from './openapi'
 import type { components } from './schema'
 
 type Schemas = components['schemas']
@@ -55,32 +53,22 @@ export type TrainingUpload = {
 }
 
 // ---- Responses ----------------------------------------------------------------------------------
+// The document marks every field the server always sends as required and types every object it
+// sends, so each response type is the generated one under the name the web app uses.
 
-/** The error envelope (the document says `details: unknown`; the server sends an object or null). */
-export type ApiErrorBody = Refine<
-  Schemas['HTTPError'],
-  { error: { code: string; message: string; details: Record<string, unknown> | null } }
->
+export type ApiErrorBody = Schemas['HTTPError']
 
 export type Project = Schemas['ProjectOut']
 export type ProjectList = Schemas['ProjectList']
 
-export type Info = Refine<
-  Schemas['InfoOut'],
-  {
-    /** The document says `object`. */
-    active_model: { id: number; backend: string; labels: string[] } | null
-    /** The document says `object`. */
-    limits: { max_text_length: number; max_batch: number }
-  }
->
+export type Info = Schemas['InfoOut']
 
 /**
  * Feedback on a prediction. Lists, pages and the review queue leave out `comment` and
  * `reviewer`; one prediction's detail (and the answer to giving feedback) has them.
  */
 export type Feedback = Schemas['FeedbackOut']
-export type FeedbackDetail = Required<Feedback>
+export type FeedbackDetail = Schemas['FeedbackDetailOut']
 
 export type ExplanationToken = Schemas['Contribution']
 
@@ -90,136 +78,34 @@ export type Prediction = Omit<Schemas['PredictionOut'], 'explanation'>
 /** The answer to classifying one text: `explanation` only with `?explain=true`. */
 export type ExplainedPrediction = Schemas['PredictionOut']
 
-export type PredictionDetail = Refine<
-  Omit<Schemas['PredictionDetailOut'], 'explanation'>,
-  { feedback: FeedbackDetail | null }
->
+export type PredictionDetail = Omit<Schemas['PredictionDetailOut'], 'explanation'>
 
 export type BatchResult = Schemas['BatchOut']
-
 export type PredictionPage = Schemas['PredictionPage']
-
 export type ReviewList = Schemas['ReviewList']
 
 export type ConfusionMatrix = Schemas['ConfusionMatrix']
-
-// A model's `metrics` is only `object` in the document: these are the figures the server computes.
-export type ClassMetrics = {
-  precision: number
-  recall: number
-  f1: number
-  support: number
-  false_positive_rate: number
-}
-
-export type Reliability = {
-  bins: number[]
-  confidence: number[]
-  accuracy: number[]
-  count: number[]
-}
-
-/** Grouped k-fold cross-validation: the folds' mean and standard deviation of each figure. */
-export type CrossValidation = {
-  folds: number
-  mean: Record<string, number | null>
-  sd: Record<string, number | null>
-}
-
-/** One candidate of the auto backend's model selection. */
-export type LeaderboardEntry = {
-  candidate: string
-  backend: string
-  status: 'scored' | 'skipped' | 'unavailable'
-  reason?: string
-  seconds?: number
-  accuracy?: number
-  macro_f1?: number
-  mcc?: number
-  selected?: boolean
-}
-
-export type Selection = {
-  metric: string
-  budget: number
-  winner: { candidate: string; backend: string }
-  leaderboard: LeaderboardEntry[]
-}
-
-export type ModelMetrics = {
-  n: number
-  accuracy: number
-  macro_f1: number
-  mcc: number
-  roc_auc: number | null
-  ece: number
-  log_loss: number
-  per_class: Record<string, ClassMetrics>
-  confusion_matrix: ConfusionMatrix
-  reliability: Reliability
-  cv?: CrossValidation
-  selection?: Selection
-}
-
-export type Model = Refine<
-  Schemas['ModelOut'],
-  {
-    // The document says `object` for each of these.
-    data: { source: string; sha256: string; rows: number }
-    eval_split: {
-      method: string
-      test_size?: number
-      folds?: number
-      seed: number
-      train_rows: number
-      test_rows: number
-    }
-    metrics: ModelMetrics
-    library_versions: Record<string, string>
-    artifact: { path: string; sha256: string; bytes: number }
-  }
->
-
-export type ModelList = Refine<Schemas['ModelList'], { items: Model[] }>
+export type ClassMetrics = Schemas['ClassMetrics']
+export type Reliability = Schemas['Reliability']
+export type CrossValidation = Schemas['CrossValidation']
+export type LeaderboardEntry = Schemas['LeaderboardEntry']
+export type Selection = Schemas['Selection']
+export type ModelMetrics = Schemas['ModelMetrics']
+export type Model = Schemas['ModelOut']
+export type ModelList = Schemas['ModelList']
 
 export type Activation = Schemas['ActivationOut']
-
 export type ActivationList = Schemas['ActivationList']
+export type ActivationResult = Schemas['ActivateOut']
 
-export type ActivationResult = Refine<Schemas['ActivateOut'], { active_model: Model }>
-
-export type Stats = Refine<
-  Schemas['StatsOut'],
-  {
-    // The document says `object` for each of these (and for the rows of the lists).
-    per_day: { date: string; label: string; model_version: number; count: number }[]
-    feedback_per_day: { date: string; count: number; agreed: number }[]
-    per_model: { model_version: number; predictions: number; feedback: number; agreement_rate: number | null }[]
-    confidence_histogram: { edges: number[]; counts: number[] }
-  }
->
+export type Stats = Schemas['StatsOut']
 
 export type Job = Schemas['JobOut']
 export type JobStatus = Job['status']
 export type JobList = Schemas['JobList']
 
 export type MetricDelta = Schemas['MetricDelta']
-
-export type ModelComparison = Refine<
-  Schemas['CompareOut'],
-  {
-    a: Model
-    b: Model
-    // The document gives these as maps with any keys; these are the keys the server sends.
-    /** How many of the changed rows b now gets right, and wrong. */
-    changes: { now_right: number; now_wrong: number }
-    /** Both models' confusion matrices on the same evaluation rows. */
-    confusion_matrices: { a: ConfusionMatrix; b: ConfusionMatrix }
-    /** Evaluation rows per slice. */
-    rows: { fixed: number; feedback: number }
-    slices: { fixed: Schemas['Slice']; feedback: Schemas['Slice'] }
-  }
->
+export type ModelComparison = Schemas['CompareOut']
 
 // The tutorial's endpoints (`/api/task`, `/api/tasks`, outside v1): the web app does not call them.
 export type TutorialTaskIn = Schemas['TaskIn']

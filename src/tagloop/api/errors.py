@@ -50,7 +50,11 @@ ERROR_SCHEMA = {
             "properties": {
                 "code": {"type": "string", "example": "validation_error"},
                 "message": {"type": "string", "example": "text: text is empty"},
-                "details": {"nullable": True},
+                "details": {
+                    "type": ["object", "null"],
+                    "additionalProperties": True,
+                    "description": "What the code needs to act on it (null: nothing more)",
+                },
             },
             "required": ["code", "message", "details"],
         }

@@ -8,7 +8,7 @@ from apiflask import APIBlueprint, Schema, fields, validators
 
 from tagloop.api.auth import require, requires
 from tagloop.api.context import core, project
-from tagloop.api.schemas import MAX_INT32, ModelOut, PredictionOut
+from tagloop.api.schemas import MAX_INT32, ConfusionMatrix, ModelOut, PredictionOut
 from tagloop.service.access import Action
 from tagloop.service.models import compare_versions
 from tagloop.service.review import review_queue
@@ -56,11 +56,6 @@ class Slice(Schema):
     metrics = fields.Dict(keys=fields.String(), values=fields.Nested(MetricDelta))
 
 
-class ConfusionMatrix(Schema):
-    labels = fields.List(fields.String())
-    matrix = fields.List(fields.List(fields.Integer()), metadata={"description": "rows: true"})
-
-
 class ChangedRow(Schema):
     text = fields.String()
     label = fields.String(metadata={"description": "the true label"})
@@ -69,17 +64,39 @@ class ChangedRow(Schema):
     source = fields.String(metadata={"enum": ["fixed", "feedback"]})
 
 
+class Changes(Schema):
+    now_right = fields.Integer(metadata={"description": "Changed rows b now gets right"})
+    now_wrong = fields.Integer(metadata={"description": "Changed rows b now gets wrong"})
+
+
+class SliceRows(Schema):
+    fixed = fields.Integer()
+    feedback = fields.Integer()
+
+
+class Slices(Schema):
+    fixed = fields.Nested(Slice)
+    feedback = fields.Nested(Slice)
+
+
+class ConfusionPair(Schema):
+    a = fields.Nested(ConfusionMatrix)
+    b = fields.Nested(ConfusionMatrix)
+
+
 class CompareOut(Schema):
     a = fields.Nested(ModelOut)
     b = fields.Nested(ModelOut)
     metrics = fields.Dict(keys=fields.String(), values=fields.Nested(MetricDelta))
-    slices = fields.Dict(keys=fields.String(), values=fields.Nested(Slice))
-    confusion_matrices = fields.Dict(keys=fields.String(), values=fields.Nested(ConfusionMatrix))
+    slices = fields.Nested(Slices)
+    confusion_matrices = fields.Nested(
+        ConfusionPair, metadata={"description": "Both models' on the same evaluation rows"}
+    )
     changed = fields.List(fields.Nested(ChangedRow))
     changed_count = fields.Integer()
-    changes = fields.Dict(keys=fields.String(), values=fields.Integer())
+    changes = fields.Nested(Changes)
     eval_rows = fields.Integer()
-    rows = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rows = fields.Nested(SliceRows, metadata={"description": "Evaluation rows per slice"})
     computed_at = fields.String()
     stored = fields.Boolean(metadata={"description": "true: the comparison b was promoted on"})
 

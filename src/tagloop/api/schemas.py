@@ -179,7 +179,12 @@ class FeedbackHistoryItem(Schema):
     created_at = fields.String()
 
 
+class FeedbackDetailOut(FeedbackOut):
+    """Feedback on one prediction's detail: with its comment and reviewer."""
+
+
 class PredictionDetailOut(PredictionOut):
+    feedback = fields.Nested(FeedbackDetailOut, allow_none=True)
     feedback_history = fields.List(fields.Nested(FeedbackHistoryItem))
 
 
@@ -251,6 +256,140 @@ class ReasonIn(Schema):
     reason = Text(load_default="", validate=validators.Length(max=1000))
 
 
+class ConfusionMatrix(Schema):
+    labels = fields.List(fields.String())
+    matrix = fields.List(fields.List(fields.Integer()), metadata={"description": "rows: true"})
+
+
+class ClassMetrics(Schema):
+    precision = fields.Float(allow_none=True)
+    recall = fields.Float(allow_none=True)
+    f1 = fields.Float(allow_none=True)
+    support = fields.Integer()
+    false_positive_rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "The share of rows not of this class predicted as it."},
+    )
+
+
+class Reliability(Schema):
+    """Equal-width bins of top-class confidence (null: an empty bin)."""
+
+    bins = fields.List(fields.Float(), metadata={"description": "Each bin's upper edge."})
+    confidence = fields.List(fields.Float(allow_none=True))
+    accuracy = fields.List(fields.Float(allow_none=True))
+    count = fields.List(fields.Integer())
+
+
+class CrossValidation(Schema):
+    """Grouped k-fold cross-validation: the folds' mean and standard deviation of each
+    scalar metric (null: undefined on every fold, or one fold only for ``sd``)."""
+
+    folds = fields.Integer()
+    grouping = fields.String()
+    mean = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    sd = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    fold_rows = fields.List(fields.Integer())
+
+
+class Candidate(Schema):
+    candidate = fields.String()
+    backend = fields.String()
+    params = fields.Dict()
+
+
+class LeaderboardEntry(Candidate):
+    """One candidate of the auto backend's model selection."""
+
+    status = fields.String(metadata={"enum": ["scored", "skipped", "unavailable"]})
+    reason = fields.String(metadata={"description": "Why it was skipped or unavailable."})
+    seconds = fields.Float()
+    accuracy = fields.Float(allow_none=True)
+    macro_f1 = fields.Float(allow_none=True)
+    mcc = fields.Float(allow_none=True)
+    log_loss = fields.Float(allow_none=True)
+    ece = fields.Float(allow_none=True)
+    selected = fields.Boolean(metadata={"description": "Only on the winner."})
+
+
+class Selection(Schema):
+    """The auto backend's choice: every candidate scored within the budget."""
+
+    metric = fields.String()
+    winner = fields.Nested(Candidate)
+    budget = fields.Float()
+    selection_seconds = fields.Float()
+    final_fit_seconds = fields.Float()
+    leaderboard = fields.List(fields.Nested(LeaderboardEntry))
+
+
+class ModelMetrics(Schema):
+    """Metrics pooled over the out-of-fold predictions (null: undefined on these rows)."""
+
+    n = fields.Integer()
+    accuracy = fields.Float(allow_none=True)
+    macro_f1 = fields.Float(allow_none=True)
+    mcc = fields.Float(allow_none=True)
+    roc_auc = fields.Float(allow_none=True)
+    ece = fields.Float(allow_none=True)
+    log_loss = fields.Float(allow_none=True)
+    brier = fields.Float(allow_none=True)
+    per_class = fields.Dict(keys=fields.String(), values=fields.Nested(ClassMetrics))
+    confusion_matrix = fields.Nested(ConfusionMatrix)
+    reliability = fields.Nested(Reliability)
+    cv = fields.Nested(
+        CrossValidation,
+        metadata={"description": "Absent for versions scored on a holdout split (0.1)."},
+    )
+    selection = fields.Nested(Selection, metadata={"description": "Only for the auto backend."})
+
+
+class Snapshot(Schema):
+    """Rows saved under the server's home (JSONL), for retraining."""
+
+    path = fields.String()
+    sha256 = fields.String()
+    rows = fields.Integer()
+
+
+class ComparisonSet(Schema):
+    rows = fields.Integer()
+    share = fields.Float(metadata={"description": "Of the training data (a trained version)."})
+    inherited_from = fields.Integer(metadata={"description": "The parent (a retrained version)."})
+
+
+class EvalSplit(Schema):
+    """How a version was scored, and the rows it was trained and compared on. A trained
+    version has ``folds``, ``seed``, ``grouping`` and a comparison ``share``; a retrained one
+    ``inherited_from`` and ``feedback_holdout_rows``; one of 0.1 a ``holdout`` ``test_size``."""
+
+    method = fields.String(metadata={"enum": ["cross-validation", "holdout", "fixed"]})
+    folds = fields.Integer()
+    test_size = fields.Float()
+    seed = fields.Integer()
+    train_rows = fields.Integer()
+    test_rows = fields.Integer()
+    grouping = fields.String()
+    comparison_set = fields.Nested(ComparisonSet)
+    inherited_from = fields.Integer()
+    feedback_holdout_rows = fields.Integer()
+    path = fields.String(metadata={"description": "The comparison set's snapshot."})
+    sha256 = fields.String()
+    train_data = fields.Nested(Snapshot)
+
+
+class TrainingData(Schema):
+    source = fields.String()
+    sha256 = fields.String()
+    rows = fields.Integer()
+
+
+class Artifact(Schema):
+    path = fields.String(metadata={"description": "Relative to the server's home."})
+    sha256 = fields.String()
+    bytes = fields.Integer()
+
+
 class ModelOut(Schema):
     id = fields.Integer()
     created_at = fields.String()
@@ -258,11 +397,11 @@ class ModelOut(Schema):
     backend = fields.String()
     params = fields.Dict()
     labels = fields.List(fields.String())
-    data = fields.Dict()
-    eval_split = fields.Dict()
-    metrics = fields.Dict()
-    library_versions = fields.Dict()
-    artifact = fields.Dict()
+    data = fields.Nested(TrainingData)
+    eval_split = fields.Nested(EvalSplit)
+    metrics = fields.Nested(ModelMetrics)
+    library_versions = fields.Dict(keys=fields.String(), values=fields.String())
+    artifact = fields.Nested(Artifact)
     train_seconds = fields.Float()
     parent_id = fields.Integer(allow_none=True)
     description = fields.String()
@@ -303,16 +442,41 @@ class StatsQuery(Schema):
     model_version = fields.Integer(validate=validators.Range(min=1, max=MAX_INT32))
 
 
+class DayCount(Schema):
+    date = fields.String()
+    label = fields.String()
+    model_version = fields.Integer()
+    count = fields.Integer()
+
+
+class FeedbackDay(Schema):
+    date = fields.String()
+    count = fields.Integer()
+    agreed = fields.Integer()
+
+
+class ModelUsage(Schema):
+    model_version = fields.Integer()
+    predictions = fields.Integer()
+    feedback = fields.Integer()
+    agreement_rate = fields.Float(allow_none=True)
+
+
+class Histogram(Schema):
+    edges = fields.List(fields.Float())
+    counts = fields.List(fields.Integer())
+
+
 class StatsOut(Schema):
     days = fields.Integer()
     model_version = fields.Integer(allow_none=True)
     total_predictions = fields.Integer()
     feedback_count = fields.Integer()
     agreement_rate = fields.Float(allow_none=True)
-    per_day = fields.List(fields.Dict())
-    feedback_per_day = fields.List(fields.Dict())
-    per_model = fields.List(fields.Dict())
-    confidence_histogram = fields.Dict()
+    per_day = fields.List(fields.Nested(DayCount))
+    feedback_per_day = fields.List(fields.Nested(FeedbackDay))
+    per_model = fields.List(fields.Nested(ModelUsage))
+    confidence_histogram = fields.Nested(Histogram)
 
 
 DATA_FORMATS = ("sms", "csv", "tsv", "jsonl")
@@ -415,12 +579,24 @@ class TrainForm(Schema):
     description = Text(load_default="", validate=validators.Length(max=1000))
 
 
+class ActiveModel(Schema):
+    id = fields.Integer()
+    backend = fields.String()
+    labels = fields.List(fields.String())
+
+
+class Limits(Schema):
+    max_text_length = fields.Integer()
+    max_batch = fields.Integer()
+    max_explain_batch = fields.Integer()
+
+
 class InfoOut(Schema):
     version = fields.String()
-    active_model = fields.Dict(allow_none=True)
+    active_model = fields.Nested(ActiveModel, allow_none=True)
     labels = fields.List(fields.String())
     label_names = fields.Dict(keys=fields.String(), values=fields.String())
-    limits = fields.Dict()
+    limits = fields.Nested(Limits)
     store_text = fields.Boolean()
     project = fields.Nested(ProjectOut)
 
@@ -487,6 +663,22 @@ OPTIONAL_OUTPUT = {
     "PredictionOut": {"explanation", "feedback_history"},
     "PredictionDetailOut": {"explanation"},
     "FeedbackOut": {"comment", "reviewer"},
+    "ModelMetrics": {"cv", "selection"},
+    "LeaderboardEntry": {"reason", "seconds", "accuracy", "macro_f1", "mcc", "log_loss", "ece"}
+    | {"selected"},
+    "ComparisonSet": {"share", "inherited_from"},
+    "EvalSplit": {
+        "folds",
+        "test_size",
+        "seed",
+        "grouping",
+        "comparison_set",
+        "inherited_from",
+        "feedback_holdout_rows",
+        "path",
+        "sha256",
+        "train_data",
+    },
 }
 
 

@@ -6,11 +6,13 @@ import type { Selection } from '@/api/types'
 const selection: Selection = {
   metric: 'macro_f1',
   budget: 90,
-  winner: { candidate: 'ridge-char', backend: 'sklearn' },
+  winner: { candidate: 'ridge-char', backend: 'sklearn', params: {} },
+  selection_seconds: 3.2,
+  final_fit_seconds: 0.4,
   leaderboard: [
-    { candidate: 'ridge-char', backend: 'sklearn', status: 'scored', seconds: 2.14, accuracy: 0.9928, macro_f1: 0.9845, mcc: 0.969, selected: true },
-    { candidate: 'cnb-word', backend: 'linear', status: 'scored', seconds: 0.68, accuracy: 0.987, macro_f1: 0.9716, mcc: 0.9436 },
-    { candidate: 'svm-word+char', backend: 'linear', status: 'skipped', reason: 'predicted 200 s, over budget' },
+    { candidate: 'ridge-char', backend: 'sklearn', params: {}, status: 'scored', seconds: 2.14, accuracy: 0.9928, macro_f1: 0.9845, mcc: 0.969, selected: true },
+    { candidate: 'cnb-word', backend: 'linear', params: {}, status: 'scored', seconds: 0.68, accuracy: 0.987, macro_f1: 0.9716, mcc: 0.9436 },
+    { candidate: 'svm-word+char', backend: 'linear', params: {}, status: 'skipped', reason: 'predicted 200 s, over budget' },
   ],
 }
 

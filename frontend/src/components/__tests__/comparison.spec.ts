@@ -145,3 +145,25 @@ describe('the retrain panel after a reload', () => {
     wrapper.unmount()
   })
 })
+
+describe("the model page's evaluation split", () => {
+  it('names only what the version has: folds and seed, a holdout test size, neither for a retrained one', async () => {
+    const split = async (eval_split: Model['eval_split']) => {
+      stubServer([model({ id: 1, active: true, eval_split })])
+      const wrapper = mountDetail(1)
+      await vi.waitFor(() => expect(wrapper.text()).toContain('Evaluation split'))
+      const dd = wrapper.findAll('dt').find((dt) => dt.text() === 'Evaluation split')!.element.nextElementSibling!
+      wrapper.unmount()
+      return dd.textContent!.trim()
+    }
+    expect(await split({ method: 'cross-validation', folds: 5, seed: 0, train_rows: 600, test_rows: 600 })).toBe(
+      'cross-validation, 5 folds, seed 0 · fitted on 600 rows',
+    )
+    expect(await split({ method: 'cross-validation', folds: 5, inherited_from: 1, train_rows: 700, test_rows: 150 })).toBe(
+      'cross-validation, 5 folds · fitted on 700 rows',
+    )
+    expect(await split({ method: 'holdout', test_size: 0.2, seed: 0, train_rows: 480, test_rows: 120 })).toBe(
+      'holdout, test size 0.2, seed 0 · 480 train / 120 test rows',
+    )
+  })
+})

@@ -28,7 +28,7 @@ export function info(activeId: number | null = 1, limits: Partial<Info['limits']
     active_model: activeId === null ? null : { id: activeId, backend: 'sklearn', labels: ['ham', 'spam'] },
     labels: ['ham', 'spam'],
     label_names: { ham: 'not spam' },
-    limits: { max_text_length: 10000, max_batch: 1000, ...limits },
+    limits: { max_text_length: 10000, max_batch: 1000, max_explain_batch: 50, ...limits },
     store_text: true,
     project: {
       slug: 'default',
@@ -69,7 +69,7 @@ export function model(overrides: Partial<Model> = {}): Model {
     params: {},
     labels: ['ham', 'spam'],
     data: { source: 'sms.csv', sha256: 'a'.repeat(64), rows: 600 },
-    eval_split: { method: 'stratified', test_size: 0.2, seed: 0, train_rows: 480, test_rows: 120 },
+    eval_split: { method: 'holdout', test_size: 0.2, seed: 0, train_rows: 480, test_rows: 120 },
     metrics: {
       n: 120,
       accuracy: 0.958,
@@ -78,6 +78,7 @@ export function model(overrides: Partial<Model> = {}): Model {
       roc_auc: 0.98,
       ece: 0.03,
       log_loss: 0.12,
+      brier: 0.04,
       per_class: {
         ham: { precision: 0.97, recall: 0.98, f1: 0.97, support: 97, false_positive_rate: 0.13 },
         spam: { precision: 0.91, recall: 0.87, f1: 0.89, support: 23, false_positive_rate: 0.02 },

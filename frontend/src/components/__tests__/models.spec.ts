@@ -15,7 +15,7 @@ describe('the models list', () => {
       active: true,
       parent_id: 1,
       data: { source: 'feedback', sha256: 'c'.repeat(64), rows: 700 },
-      eval_split: { method: 'retrain', test_size: 0.2, seed: 0, train_rows: 700, test_rows: 150 },
+      eval_split: { method: 'fixed', inherited_from: 1, train_rows: 700, test_rows: 150 },
     })
     vi.stubGlobal(
       'fetch',
