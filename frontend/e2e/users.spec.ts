@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { ADMIN_TOKEN } from './helpers'
+import { ADMIN_TOKEN, HAM } from './helpers'
 
 // Runs last (specs run in name order): creating the first account ends the server's open mode.
 const LOGIN = `e2e-${Date.now()}`
@@ -77,4 +77,59 @@ test('sign in, make an API token shown once, sign out; a cross-site change is re
   await menu.getByRole('button', { name: 'Sign out' }).click()
   await expect(page).toHaveURL(/\/login/)
   await expect(menu).toContainText('Sign in')
+})
+
+test('a viewer sees no write buttons and why; a maintainer sees them', async ({ page, request }) => {
+  const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` }
+  const stamp = Date.now()
+  for (const role of ['viewer', 'maintainer']) {
+    const login = `${role}-${stamp}`
+    const created = await request.post('/api/v1/users', { headers: admin, data: { login, password: PASSWORD } })
+    expect(created.status()).toBe(201)
+    const granted = await request.put(`/api/v1/users/${login}/roles/default`, { headers: admin, data: { role } })
+    expect(granted.status()).toBe(200)
+  }
+  const signIn = async (login: string) => {
+    await page.goto('/login?next=/p/default/models')
+    await page.getByLabel('Login').fill(login)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(page).toHaveURL(/\/p\/default\/models$/)
+  }
+
+  await signIn(`viewer-${stamp}`)
+  // Models: reading is allowed; rolling back is not, and the button says why.
+  await expect(page.getByRole('heading', { name: 'Versions' })).toBeVisible()
+  await expect(page.getByTestId('retrain-not-allowed')).toContainText('needs the maintainer role (your role is viewer)')
+  await expect(page.getByTestId('retrain')).toHaveCount(0)
+  const rollback = page.getByTestId('rollback')
+  await expect(rollback).toBeDisabled()
+  await expect(rollback).toHaveAttribute('title', /needs the maintainer role/)
+  for (const button of await page.getByTestId('activate').all()) await expect(button).toBeDisabled()
+  // Labelling needs the annotator role: the page says so instead of failing.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Label' }).click()
+  await expect(page.getByTestId('access-denied')).toContainText('You need the annotator role')
+  await expect(page.getByTestId('label-item')).toHaveCount(0)
+  // Classifying is open on this project (anonymous classify), feedback is not for a viewer.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Classify' }).click()
+  await page.getByRole('textbox', { name: 'Message' }).fill(HAM)
+  await page.getByRole('button', { name: 'Classify', exact: true }).click()
+  await expect(page.getByTestId('feedback-not-allowed').first()).toBeVisible()
+  await expect(page.getByTestId('feedback-yes')).toHaveCount(0)
+  // Users is an admin's page; creating a project too.
+  await page.goto('/users')
+  await expect(page.getByTestId('access-denied')).toContainText('You need the admin role')
+  await page.goto('/projects')
+  await expect(page.getByTestId('projects')).toBeVisible()
+  await expect(page.getByTestId('new-project')).toHaveCount(0)
+  await page.getByTestId('user-menu').getByRole('button', { name: 'Sign out' }).click()
+
+  await signIn(`maintainer-${stamp}`)
+  await expect(page.getByTestId('retrain')).toBeEnabled()
+  await expect(page.getByTestId('rollback')).toBeEnabled()
+  await expect(page.getByTestId('retrain-not-allowed')).toHaveCount(0)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Label' }).click()
+  await expect(page.getByRole('heading', { name: 'Import texts' })).toBeVisible()
+  await expect(page.getByLabel('File of texts')).toBeVisible()
+  await expect(page.getByTestId('access-denied')).toHaveCount(0)
 })

@@ -41,13 +41,16 @@ EXPECTED = {
     "info": "anonymous",
     "get_project": "anonymous",
     "item_counts": "anonymous",
+    "access": "anonymous",
     "list_tokens": "outsider",
     "create_token": "outsider",
     "revoke_token": "outsider",
+    "end_sessions": "outsider",
     "list_predictions": "viewer",
     "export_predictions": "viewer",
     "get_prediction": "viewer",
     "stats": "viewer",
+    "agreement": "viewer",
     "list_models": "viewer",
     "history": "viewer",
     "get_model": "viewer",
@@ -225,3 +228,37 @@ def test_the_admin_token_still_works_once_users_exist(client, people, admin_head
     response = client.post("/api/v1/models/rollback", json={}, headers=admin_headers)
     assert response.status_code not in (401, 403)
     assert client.get("/api/v1/users", headers=admin_headers).status_code == 200
+
+
+def test_the_access_endpoint_answers_as_the_server_would(client, people):
+    """What the web app's buttons show is what the server then does."""
+    viewer = client.get("/api/v1/projects/default/access", headers=people["viewer"]).get_json()
+    assert viewer["role"] == "viewer" and viewer["signed_in"] and not viewer["open"]
+    assert viewer["actions"]["read"]["allowed"]
+    retrain = viewer["actions"]["retrain"]
+    assert not retrain["allowed"] and not retrain["with_admin_token"]
+    assert retrain["needs"] == "maintainer"
+    assert "needs the maintainer role (your role is viewer)" in retrain["reason"]
+    refused = client.post("/api/v1/retrain", json={}, headers=people["viewer"])
+    assert error_of(refused)["message"] == retrain["reason"]
+    assert not viewer["actions"]["manage_users"]["allowed"]
+
+    maintainer = client.get("/api/v1/access", headers=people["maintainer"]).get_json()
+    assert maintainer["role"] == "maintainer"
+    allowed = {name for name, p in maintainer["actions"].items() if p["allowed"]}
+    assert {"retrain", "activate", "rollback", "configure", "import", "label"} <= allowed
+    assert not allowed & {"create_project", "delete_project", "manage_users"}
+
+    anonymous = client.get("/api/v1/access").get_json()
+    assert anonymous["role"] == "none" and not anonymous["signed_in"]
+    assert anonymous["actions"]["classify"]["allowed"]  # the project's anonymous_classify
+    assert "sign in" in anonymous["actions"]["read"]["reason"]
+
+
+def test_an_open_server_offers_the_admin_token(client):
+    """No accounts yet: reading is open, and changes are allowed with the admin token."""
+    answer = client.get("/api/v1/access").get_json()
+    assert answer["open"] and answer["role"] == "none"
+    assert answer["actions"]["read"]["allowed"]
+    rollback = answer["actions"]["rollback"]
+    assert not rollback["allowed"] and rollback["with_admin_token"]

@@ -141,3 +141,54 @@ def test_a_viewer_is_refused_every_write(app, client):
             continue
         assert response.status_code == 403, (method, path, response.status_code)
         assert error_of(response)["code"] == "forbidden"
+
+
+def _cookie(client) -> str:  # type: ignore[no-untyped-def]
+    cookie = client.get_cookie("tagloop_session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_a_copied_cookie_dies_when_its_session_is_signed_out(app, client, maintainer):
+    """The signed cookie alone is not enough: its session must still exist on the server."""
+    login(client)
+    copy = app.test_client()
+    copy.set_cookie("tagloop_session", _cookie(client))
+    assert copy.get("/api/v1/stats").status_code == 200
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    response = copy.get("/api/v1/stats")
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "session_expired"
+
+
+def test_signing_out_everywhere_ends_every_browser_but_not_the_tokens(app, client, maintainer):
+    store = app.extensions["tagloop.core"].store
+    token = users.create_token(store, users.get(store, "mia")["id"]).token
+    other = app.test_client()
+    me = login(client).get_json()
+    login(other)
+    assert other.get("/api/v1/stats").status_code == 200
+    refused = client.delete("/api/v1/auth/sessions")  # a change: needs the CSRF token
+    assert refused.status_code == 403
+    ended = client.delete("/api/v1/auth/sessions", headers={"X-CSRF-Token": me["csrf_token"]})
+    assert ended.status_code == 204
+    assert other.get("/api/v1/stats").status_code == 401
+    assert client.get("/api/v1/stats").status_code == 401
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/stats", headers=bearer).status_code == 200
+
+
+def test_disabling_or_deleting_a_user_ends_their_sessions_on_the_server(app, client, maintainer):
+    from tagloop.service import sessions
+
+    store = app.extensions["tagloop.core"].store
+    uid = users.get(store, "mia")["id"]
+    secret = sessions.start(store, uid, hours=1)
+    assert sessions.user_of(store, secret) == uid
+    users.update(store, "mia", disabled=True)
+    assert sessions.user_of(store, secret) is None
+    users.update(store, "mia", disabled=False)
+    secret = sessions.start(store, uid, hours=1)
+    users.delete_user(store, "mia")
+    assert sessions.user_of(store, secret) is None
+    assert sessions.user_of(store, "not a session") is None

@@ -104,3 +104,47 @@ def test_bad_days_is_refused(client):
     response = client.get("/api/v1/stats?days=0")
     assert response.status_code == 422
     assert "days" in error_of(response)["message"]
+
+
+def test_agreement_per_person_over_http(app, client):
+    """Two signed-in people correct the same two predictions: the figures name them."""
+    from tagloop.service import users
+
+    store = app.extensions["tagloop.core"].store
+    default = app.extensions["tagloop.core"].project()
+    headers = {}
+    for login in ("ann", "ben"):
+        users.create(store, login, "a long test password", name=login.title())
+        users.grant(store, login, default, "annotator")
+        token = users.create_token(store, users.get(store, login)["id"]).token
+        headers[login] = {"Authorization": f"Bearer {token}"}
+    body = client.post("/api/v1/classify", json={"texts": [SPAM, HAM]}, headers=headers["ann"])
+    spam, ham = [(p["id"], p["label"]) for p in body.get_json()["predictions"]]
+    for login, labels in (("ann", ("spam", "ham")), ("ben", ("spam", "spam"))):
+        for (pid, _), label in zip((spam, ham), labels, strict=True):
+            sent = client.post(
+                f"/api/v1/predictions/{pid}/feedback", json={"label": label}, headers=headers[login]
+            )
+            assert sent.status_code == 200
+
+    response = client.get("/api/v1/projects/default/stats/agreement?days=7", headers=headers["ben"])
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["days"] == 7
+    agreed = {p["person"]: (p["agreed"], p["compared"]) for p in body["people"]}
+    model_says = (spam[1], ham[1])
+    assert agreed == {
+        "Ann": (sum(a == b for a, b in zip(("spam", "ham"), model_says, strict=True)), 2),
+        "Ben": (sum(a == b for a, b in zip(("spam", "spam"), model_says, strict=True)), 2),
+    }
+    # Ann: spam, ham; Ben: spam, spam. p_o = 1/2, p_e = (1*2 + 1*0) / 4 = 1/2: kappa 0.
+    assert body["pairs"] == [
+        {"a": "Ann", "b": "Ben", "shared": 2, "agreed": 1, "raw_agreement": 0.5, "kappa": 0.0}
+    ]
+
+
+def test_agreement_with_nobody_overlapping_is_empty(client):
+    body = client.get("/api/v1/stats/agreement").get_json()
+    assert body == {"days": 30, "people": [], "pairs": []}
+    assert client.get("/api/v1/stats/agreement?days=0").status_code == 422

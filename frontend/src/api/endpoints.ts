@@ -39,6 +39,8 @@ import type {
   RollbackIn,
   Stats,
   StatsQuery,
+  Agreement,
+  AgreementQuery,
   TrainingUpload,
   ImportResult,
   ItemCounts,
@@ -49,6 +51,7 @@ import type {
   LearningCurve,
   LoginIn,
   Me,
+  Access,
   NewApiToken,
   TokenIn,
   TokenList,
@@ -128,6 +131,10 @@ export const compareModels = (project: string, a: number, b: number, admin?: Adm
 export const getStats = (project: string, days = 30, modelVersion?: number) =>
   get<Answer<'/projects/{project}/stats', 'get', Stats>>(`${at(project)}/stats`, { days, model_version: modelVersion } satisfies StatsQuery)
 
+/** Agreement per person with the model, and between two people who labelled the same texts. */
+export const getAgreement = (project: string, days = 30) =>
+  get<Answer<'/projects/{project}/stats/agreement', 'get', Agreement>>(`${at(project)}/stats/agreement`, { days } satisfies AgreementQuery)
+
 export const startRetrain = (project: string, admin: AdminAuth) =>
   post<Answer<'/projects/{project}/retrain', 'post', Job>>(`${at(project)}/retrain`, {} satisfies RetrainIn, admin)
 
@@ -201,11 +208,17 @@ export const learningCurve = (project: string) =>
   get<Answer<'/projects/{project}/labelling/curve', 'get', LearningCurve>>(`${at(project)}/labelling/curve`)
 // ---- Accounts -----------------------------------------------------------------------------------
 
+/** What the caller may do on `project`, and why not: the server's own answer, for the buttons. */
+export const getAccess = (project: string) => get<Answer<'/projects/{project}/access', 'get', Access>>(`${at(project)}/access`)
+
 export const getMe = () => get<Answer<'/auth/me', 'get', Me>>('/auth/me')
 
 export const signIn = (input: LoginIn) => post<Answer<'/auth/login', 'post', Me>>('/auth/login', input satisfies LoginIn)
 
 export const signOut = () => request<void>('POST', '/auth/logout', { body: {} })
+
+/** End every web session of the signed-in person (API tokens stay). */
+export const signOutEverywhere = () => request<void>('DELETE', '/auth/sessions')
 
 export const listTokens = () => get<Answer<'/tokens', 'get', TokenList>>('/tokens')
 

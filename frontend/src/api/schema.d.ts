@@ -188,6 +188,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the caller may do on the project, and why not (the web app's buttons)
+         * @deprecated
+         * @description refused, the reason the server's refusal would give: what a client shows instead
+         *     of keeping its own copy of the rule table.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/access` names the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccessOut"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -303,7 +364,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out (ends the session) */
+        /**
+         * Sign out (ends the session)
+         * @description copy of the cookie no longer signs anyone in.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -395,6 +459,88 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign out everywhere: end every web session of yours
+         * @description touched (revoke them one by one).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -3360,6 +3506,75 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/projects/{project}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the caller may do on the project, and why not (the web app's buttons)
+         * @description refused, the reason the server's refusal would give: what a client shows instead
+         *     of keeping its own copy of the rule table.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccessOut"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/classify": {
         parameters: {
             query?: never;
@@ -6299,6 +6514,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/stats/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agreement per person with the model, and between two people on the same texts
+         * @description labels) and how many agree with the model; for every two people who labelled the same
+         *     text (the same prediction or item, or equal once case and spaces are folded) the
+         *     number of such texts, raw agreement and Cohen's kappa.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgreementOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/train": {
         parameters: {
             query?: never;
@@ -6675,6 +6989,97 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StatsOut"];
+                    };
+                };
+                /** @description Not signed in where the route needs it, or a bad token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The caller lacks the role the route needs (the message names it) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description Over the rate limit (TAGLOOP_RATE_LIMIT); `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+                /** @description The database is unavailable (`database_unavailable`, with `Retry-After`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agreement per person with the model, and between two people on the same texts
+         * @deprecated
+         * @description labels) and how many agree with the model; for every two people who labelled the same
+         *     text (the same prediction or item, or equal once case and spaces are folded) the
+         *     number of such texts, raw agreement and Cohen's kappa.
+         *
+         *     Serves the default project; `/api/v1/projects/{project}/stats/agreement` names the project.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgreementOut"];
                     };
                 };
                 /** @description Not signed in where the route needs it, or a bad token */
@@ -7622,6 +8027,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccessOut: {
+            /** @description action name -> may the caller do it, and if not why */
+            actions: {
+                [key: string]: components["schemas"]["PermissionOut"];
+            };
+            /** @description no accounts exist yet */
+            open: boolean;
+            /**
+             * @description the caller's role on the project
+             * @enum {string}
+             */
+            role: "none" | "viewer" | "annotator" | "maintainer" | "admin";
+            signed_in: boolean;
+        };
         ActivateOut: {
             activation: components["schemas"]["ActivationOut"];
             active_model: components["schemas"]["ModelOut"];
@@ -7644,6 +8063,11 @@ export interface components {
             backend: string;
             id: number;
             labels: string[];
+        };
+        AgreementOut: {
+            days: number;
+            pairs: components["schemas"]["PairAgreement"][];
+            people: components["schemas"]["PersonAgreement"][];
         };
         Artifact: {
             bytes: number;
@@ -8050,6 +8474,38 @@ export interface components {
             prefix: string;
             /** @description shown this once; only its hash is kept */
             token: string;
+        };
+        PairAgreement: {
+            a: string;
+            agreed: number;
+            b: string;
+            /** @description Cohen's kappa; null when chance alone explains full agreement */
+            kappa: number | null;
+            raw_agreement: number;
+            /** @description texts both labelled */
+            shared: number;
+        };
+        PermissionOut: {
+            allowed: boolean;
+            /** @description the least role the action needs */
+            needs: string;
+            /** @description why not (null: allowed) */
+            reason: string | null;
+            /** @description not allowed as the caller is, but the admin token would be */
+            with_admin_token: boolean;
+        };
+        PersonAgreement: {
+            /** @description of those, ones labelled as the model did */
+            agreed: number;
+            agreement_rate: number | null;
+            /** @description of those, ones the model labelled too */
+            compared: number;
+            /** @description texts labelled (feedback or items) */
+            labels: number;
+            /** @description a user's name, or the name given */
+            person: string;
+            /** @description a user account */
+            signed_in: boolean;
         };
         PredictionDetailOut: {
             confidence: number;

@@ -34,6 +34,8 @@ export type RetrainIn = Defaulted<Body<'/projects/{project}/retrain', 'post'>, '
 
 export type CompareQuery = QueryOf<'/projects/{project}/models/compare', 'get'>
 export type StatsQuery = QueryOf<'/projects/{project}/stats', 'get'>
+export type AgreementQuery = QueryOf<'/projects/{project}/stats/agreement', 'get'>
+export type Agreement = Schemas['AgreementOut']
 export type JobsQuery = QueryOf<'/projects/{project}/jobs', 'get'>
 export type ReviewQuery = QueryOf<'/projects/{project}/review', 'get'>
 
@@ -121,6 +123,8 @@ export type LearningCurve = Schemas['CurveOut']
 // ---- Accounts -----------------------------------------------------------------------------------
 
 export type Me = Schemas['MeOut']
+export type Access = Schemas['AccessOut']
+export type Permission = Schemas['PermissionOut']
 export type User = Schemas['UserOut']
 export type LoginIn = Schemas['LoginIn']
 export type ApiToken = Schemas['TokenOut']

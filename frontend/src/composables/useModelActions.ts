@@ -1,14 +1,16 @@
 /** Activate / roll back a model with the admin token, with busy, error and notice refs. */
-import { ref } from 'vue'
+import { computed, ref } from 'vue'
 import { activateModel, rollbackModel } from '@/api/endpoints'
 import { errorMessage, type AdminAuth } from '@/api/client'
 import type { ActivationResult } from '@/api/types'
+import { useAccess } from './useAccess'
 import { useAdminToken, type AdminPurpose } from './useAdminToken'
 import { useInfo } from './useInfo'
 
 export function useModelActions() {
   const { withAdmin } = useAdminToken()
   const { project, reloadUntilActive } = useInfo()
+  const { can } = useAccess()
   const busy = ref(false)
   const error = ref<string | null>(null)
   const notice = ref<string | null>(null)
@@ -50,5 +52,9 @@ export function useModelActions() {
       'rollback',
     )
 
-  return { busy, error, notice, activate, rollback }
+  // Whether to offer each (and if not, why), as the server answers for this caller.
+  const mayActivate = computed(() => can('activate'))
+  const mayRollback = computed(() => can('rollback'))
+
+  return { busy, error, notice, activate, rollback, mayActivate, mayRollback }
 }

@@ -5,7 +5,7 @@
  */
 import { computed, readonly, ref } from 'vue'
 import { setCsrfToken } from '@/api/client'
-import { getMe, signIn, signOut } from '@/api/endpoints'
+import { getMe, signIn, signOut, signOutEverywhere } from '@/api/endpoints'
 import type { Me } from '@/api/types'
 
 const me = ref<Me | null>(null)
@@ -17,21 +17,27 @@ function remember(value: Me | null) {
   loaded.value = true
 }
 
-async function load(): Promise<void> {
-  try {
-    remember(await getMe())
-  } catch {
-    remember(null)
-  }
+let pending: Promise<void> | null = null
+
+function load(): Promise<void> {
+  pending = getMe()
+    .then(remember)
+    .catch(() => remember(null))
+  return pending
+}
+
+/** Load who is signed in unless it is loaded or being loaded. */
+function ensureLoaded(): Promise<void> {
+  return pending ?? load()
 }
 
 async function login(login: string, password: string): Promise<void> {
   remember(await signIn({ login, password }))
 }
 
-async function logout(): Promise<void> {
+async function logout(everywhere = false): Promise<void> {
   try {
-    await signOut()
+    await (everywhere ? signOutEverywhere() : signOut())
   } finally {
     remember({ user: null, admin: false, csrf_token: null, open: me.value?.open ?? false })
   }
@@ -45,6 +51,7 @@ export function useSession() {
     /** The server has no accounts yet: it is open, as before accounts existed. */
     open: computed(() => me.value?.open ?? false),
     load,
+    ensureLoaded,
     login,
     logout,
   }

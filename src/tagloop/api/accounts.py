@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
-from flask import g, session
 
-from tagloop.api.auth import caller, csrf_token, requires, same_origin, sign_in
+from tagloop.api.auth import caller, csrf_token, end_session, requires, same_origin, sign_in
 from tagloop.api.context import core, project
 from tagloop.api.errors import ApiError
 from tagloop.api.schemas import Text
-from tagloop.service import users
+from tagloop.service import sessions, users
 from tagloop.service.access import PROJECT_ROLES, Action
 
 bp = APIBlueprint("accounts", __name__, url_prefix="/api/v1", tag="Accounts")
@@ -144,9 +143,21 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(summary="Sign out (ends the session)")
 @requires(Action.PUBLIC)
 def logout() -> tuple[str, int]:
-    """Always succeeds; the session cookie is cleared."""
-    session.clear()
-    g.pop("caller", None)
+    """Always succeeds; the session ends on the server and its cookie is cleared, so a
+    copy of the cookie no longer signs anyone in."""
+    end_session()
+    return "", 204
+
+
+@bp.delete("/auth/sessions")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Sign out everywhere: end every web session of yours", responses=[204, 409])
+@requires(Action.SELF)
+def end_sessions() -> tuple[str, int]:
+    """Every browser signed in as you is signed out (this one too); API tokens are not
+    touched (revoke them one by one)."""
+    sessions.end_all(core().store, _own_id())
+    end_session()
     return "", 204
 
 

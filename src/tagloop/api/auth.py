@@ -27,7 +27,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from tagloop.api.clients import client_for_results
 from tagloop.api.context import core, project, settings
 from tagloop.api.errors import ApiError
-from tagloop.service import users
+from tagloop.service import sessions, users
 from tagloop.service.access import SERVER_WIDE, Action, Caller, Unauthenticated, check
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,15 +115,17 @@ def _identify() -> Caller:
 
 
 def _session_caller() -> Caller | None:
+    """The signed-in user of a live session: its row must still exist on the server
+    (sign-out, a new password or a disabled account delete it), so a copied cookie dies
+    with its session."""
     uid = session.get("uid")
     if uid is None:
         return None
     the_core = core()
     issued = float(session.get("iat", 0))
-    found = users.caller(the_core.store, int(uid), via="session")
-    changed = users.password_changed_at(the_core.store, int(uid))
-    stale = changed is None or session.get("pw") != changed.isoformat()
-    if time.time() - issued > the_core.settings.session_hours * 3600 or found is None or stale:
+    live = sessions.user_of(the_core.store, str(session.get("sid", ""))) == int(uid)
+    found = users.caller(the_core.store, int(uid), via="session") if live else None
+    if time.time() - issued > the_core.settings.session_hours * 3600 or found is None:
         session.clear()
         g.session_ended = True
         return None
@@ -133,17 +135,26 @@ def _session_caller() -> Caller | None:
 def sign_in(who: Caller) -> str:
     """Start a session for a user who just proved their password; returns its CSRF token."""
     assert who.user_id is not None
-    changed = users.password_changed_at(core().store, who.user_id)
-    session.clear()
+    the_core = core()
+    end_session()  # a session already in this browser ends: one browser, one session
     session.update(
         uid=who.user_id,
         iat=time.time(),
-        pw=changed.isoformat() if changed else "",
+        sid=sessions.start(the_core.store, who.user_id, the_core.settings.session_hours),
         csrf=secrets.token_urlsafe(24),
     )
     session.permanent = True
     g.caller = who
     return str(session["csrf"])
+
+
+def end_session() -> None:
+    """Sign this browser out: its session ends on the server too."""
+    sid = session.get("sid")
+    if sid:
+        sessions.end(core().store, str(sid))
+    session.clear()
+    g.pop("caller", None)
 
 
 def csrf_token() -> str | None:

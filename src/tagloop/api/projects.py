@@ -14,6 +14,7 @@ from tagloop.api.context import core, project
 from tagloop.api.errors import read_upload, upload
 from tagloop.api.jobs import JobOut
 from tagloop.api.schemas import (
+    AccessOut,
     InfoOut,
     ProjectIn,
     ProjectList,
@@ -23,7 +24,7 @@ from tagloop.api.schemas import (
 )
 from tagloop.ml.datasets import load_dataset
 from tagloop.service import jobs, projects
-from tagloop.service.access import Action
+from tagloop.service.access import Action, permissions
 from tagloop.service.errors import ServiceError
 from tagloop.service.job_state import describe_job
 
@@ -183,4 +184,21 @@ def info() -> dict[str, Any]:
         },
         "store_text": cfg.store_text,
         "project": _out(ref),
+    }
+
+
+@info_bp.get("/access")
+@info_bp.output(AccessOut)
+@info_bp.doc(summary="What the caller may do on the project, and why not (the web app's buttons)")
+@requires(Action.PUBLIC)
+def access() -> dict[str, Any]:
+    """Every action with whether the caller may do it, the role it needs and, when
+    refused, the reason the server's refusal would give: what a client shows instead
+    of keeping its own copy of the rule table."""
+    who, ref = caller(), project()
+    return {
+        "role": who.role(ref).label,
+        "signed_in": who.signed_in,
+        "open": who.open,
+        "actions": permissions(who, ref),
     }

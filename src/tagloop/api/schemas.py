@@ -604,6 +604,62 @@ class InfoOut(Schema):
     project = fields.Nested(ProjectOut)
 
 
+class AgreementQuery(Schema):
+    days = fields.Integer(load_default=30, validate=validators.Range(min=1, max=3650))
+
+
+class PersonAgreement(Schema):
+    person = fields.String(metadata={"description": "a user's name, or the name given"})
+    signed_in = fields.Boolean(metadata={"description": "a user account"})
+    labels = fields.Integer(metadata={"description": "texts labelled (feedback or items)"})
+    compared = fields.Integer(metadata={"description": "of those, ones the model labelled too"})
+    agreed = fields.Integer(metadata={"description": "of those, ones labelled as the model did"})
+    agreement_rate = fields.Float(allow_none=True)
+
+
+class PairAgreement(Schema):
+    a = fields.String()
+    b = fields.String()
+    shared = fields.Integer(metadata={"description": "texts both labelled"})
+    agreed = fields.Integer()
+    raw_agreement = fields.Float()
+    kappa = fields.Float(
+        allow_none=True,
+        metadata={"description": "Cohen's kappa; null when chance alone explains full agreement"},
+    )
+
+
+class AgreementOut(Schema):
+    days = fields.Integer()
+    people = fields.List(fields.Nested(PersonAgreement))
+    pairs = fields.List(fields.Nested(PairAgreement))
+
+
+class PermissionOut(Schema):
+    allowed = fields.Boolean()
+    with_admin_token = fields.Boolean(
+        metadata={"description": "not allowed as the caller is, but the admin token would be"}
+    )
+    needs = fields.String(metadata={"description": "the least role the action needs"})
+    reason = fields.String(allow_none=True, metadata={"description": "why not (null: allowed)"})
+
+
+class AccessOut(Schema):
+    role = fields.String(
+        metadata={
+            "enum": ["none", "viewer", "annotator", "maintainer", "admin"],
+            "description": "the caller's role on the project",
+        }
+    )
+    signed_in = fields.Boolean()
+    open = fields.Boolean(metadata={"description": "no accounts exist yet"})
+    actions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(PermissionOut),
+        metadata={"description": "action name -> may the caller do it, and if not why"},
+    )
+
+
 # Output fields a response may leave out; every other field of an output schema is always
 # there, and the OpenAPI document says so (generated clients get exact types).
 OPTIONAL_OUTPUT = {

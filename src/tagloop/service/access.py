@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from tagloop.service.errors import Invalid, ServiceError
 from tagloop.service.projects import ProjectRef
@@ -206,3 +207,38 @@ def check(caller: Caller, action: Action, project: ProjectRef | None = None) -> 
             f"{needed.label} role ({has})",
             details={"needed": needed.label, "role": have.label},
         )
+
+
+# What a client may ask about: every action on one project, and the server-wide ones
+# that have a page or a button (PUBLIC and SELF need no asking).
+ASKABLE = [action for action in Action if action not in (Action.PUBLIC, Action.SELF)]
+
+
+class Permission(TypedDict):
+    allowed: bool
+    # Not allowed as the caller is, but the bootstrap admin token would be: a server with
+    # no accounts yet, where the web app asks for the token when it is needed.
+    with_admin_token: bool
+    needs: str  # the least role the action needs on the project (a label of Role)
+    reason: str | None  # why not, in the words the server's refusal would use
+
+
+def permissions(caller: Caller, project: ProjectRef) -> dict[str, Permission]:
+    """For each action, whether ``caller`` may do it on ``project`` and if not, why: the
+    answer ``check`` would give, so a client shows what the server enforces."""
+    out: dict[str, Permission] = {}
+    for action in ASKABLE:
+        reason: str | None = None
+        token = False
+        try:
+            check(caller, action, None if action in SERVER_WIDE else project)
+        except ServiceError as exc:
+            reason = exc.message
+            token = caller.open and caller.admin_token_set and not caller.signed_in
+        out[action.value] = {
+            "allowed": reason is None,
+            "with_admin_token": token,
+            "needs": RULES[action].label,
+            "reason": reason,
+        }
+    return out

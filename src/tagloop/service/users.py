@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tagloop.service.access import PROJECT_ROLES, Caller, Role
 from tagloop.service.errors import Conflict, Invalid, NotFound, ServiceError
 from tagloop.service.projects import ProjectRef
+from tagloop.service.sessions import end_all_in as end_sessions
 from tagloop.store import Store
 from tagloop.store.models import ApiToken, Project, ProjectRole, User, utcnow
 
@@ -202,7 +203,8 @@ def update(
     admin: bool | None = None,
     password: str | None = None,
 ) -> UserOut:
-    """Change a user; a new password ends their sessions and clears a lockout."""
+    """Change a user; a new password or disabling them ends their sessions (and a new
+    password clears a lockout)."""
     with store.transaction() as session:
         row = _row(session, login)
         if admin is False and row.is_admin:
@@ -220,6 +222,8 @@ def update(
             row.password_changed_at = utcnow()
             row.failed_logins = 0
             row.locked_until = None
+        if password is not None or disabled:
+            end_sessions(session, row.id)
     return get(store, login)
 
 
@@ -255,6 +259,7 @@ def delete_user(store: Store, login: str) -> None:
         row.login = f"{row.login}~deleted-{row.id}"[:200]
         session.execute(delete(ApiToken).where(ApiToken.user_id == row.id))
         session.execute(delete(ProjectRole).where(ProjectRole.user_id == row.id))
+        end_sessions(session, row.id)
 
 
 def grant(store: Store, login: str, project: ProjectRef, role: str | None) -> UserOut:
@@ -297,11 +302,6 @@ def _caller(session: Session, row: User, via: str) -> Caller:
     return Caller(
         user_id=row.id, name=row.name or row.login, admin=row.is_admin, roles=roles, via=via
     )
-
-
-def password_changed_at(store: Store, user_id: int) -> datetime | None:
-    with store.session() as session:
-        return session.scalar(select(User.password_changed_at).where(User.id == user_id))
 
 
 def sign_in(store: Store, login: str, password: str) -> Caller:

@@ -68,7 +68,7 @@ describe('the dashboard', () => {
     await select().setValue('2')
     await vi.waitFor(() => expect(wrapper.find('.summary').text()).toContain('5'))
     expect(router.currentRoute.value.query).toEqual({ model: '2' }) // the filter is in the URL
-    const urls = fetchMock.mock.calls.map(([u]) => String(u)).filter((u) => u.includes('/stats'))
+    const urls = fetchMock.mock.calls.map(([u]) => String(u)).filter((u) => u.includes('/stats?'))
     expect(urls).toEqual(['/api/v1/projects/default/stats?days=30', '/api/v1/projects/default/stats?days=30&model_version=2'])
     expect(chartTotals()).toEqual([5, 1, 5])
     expect(wrapper.find('#per-day-title').text()).toBe('Predictions per day, by label for model #2')
@@ -86,7 +86,7 @@ describe('the dashboard', () => {
     await flushPromises()
     await vi.waitFor(() => expect(linked.find('.summary').text()).toContain('7'))
     expect((linked.find('select#days').element as HTMLSelectElement).value).toBe('7')
-    expect(fetchMock.mock.calls.map(([u]) => String(u)).filter((u) => u.includes('/stats')).at(-1)).toBe('/api/v1/projects/default/stats?days=7&model_version=1')
+    expect(fetchMock.mock.calls.map(([u]) => String(u)).filter((u) => u.includes('/stats?')).at(-1)).toBe('/api/v1/projects/default/stats?days=7&model_version=1')
     linked.unmount()
   })
 })
