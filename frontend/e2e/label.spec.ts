@@ -28,7 +28,7 @@ test('a project starts empty, is filled from a file and labelled with the keyboa
   expect(created.status()).toBe(201)
 
   await page.goto(`/p/${slug}/label`)
-  await expect(page.getByText('Nothing left to label')).toBeVisible()
+  await expect(page.getByTestId('import-prompt')).toContainText('No texts to label yet')
 
   // Upload with a preview, then the admin token.
   await page.getByLabel('File of texts').setInputFiles({ name: 'tickets.csv', mimeType: 'text/csv', buffer: Buffer.from(ticketsCsv()) })
@@ -63,6 +63,7 @@ test('a project starts empty, is filled from a file and labelled with the keyboa
     const before = (await apiJson<Counts>(request, `/api/v1/projects/${slug}/items/counts`)).labelled
     await page.keyboard.press(text.includes('refund') ? '1' : text.includes('crashes') ? '2' : '3')
     await expect.poll(async () => (await apiJson<Counts>(request, `/api/v1/projects/${slug}/items/counts`)).labelled).toBe(before + 1)
+    await expect(page.getByTestId('label-text')).not.toHaveText(text) // the page has taken the answer in: keys work again
   }
   const counts = await apiJson<Counts>(request, `/api/v1/projects/${slug}/items/counts`)
   expect(counts.labelled).toBe(6)
@@ -74,11 +75,17 @@ test('a project starts empty, is filled from a file and labelled with the keyboa
   expect(lines.map((l: string) => JSON.parse(l).metadata.channel)).toEqual(Array(6).fill('email'))
 
   await page.getByRole('button', { name: 'Compute' }).click()
-  await expect(page.getByText('It needs at least 16 labels.')).toBeVisible()
+  await expect(page.getByText('Not enough labels yet')).toBeVisible()
 
   await expectNoSeriousViolations(page, 'the labelling page')
   await screenshotBoth(page, 'label')
   await page.setViewportSize({ width: 390, height: 844 })
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
   expect(overflow).toBeLessThanOrEqual(0)
+
+  // The project's Dashboard shows the same learning curve at once (here: too few labels yet).
+  await page.goto(`/p/${slug}/dashboard`)
+  await expect(page.getByTestId('learning-curve-card')).toContainText('Not enough labels yet')
+  await expect(page.getByTestId('learning-curve-card').getByRole('link', { name: 'Label' })).toBeVisible()
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0)
 })

@@ -81,6 +81,39 @@ test('creating a project from a file in the browser ends on its Classify page, w
   await expect(row.locator('td[data-label="Predictions"]')).toHaveText('1')
 })
 
+test('creating a project from a label set in the browser lands on its Label page, which asks for texts', async ({ page, request }) => {
+  const name = `Inbox ${Date.now()}`
+  const slug = name.toLowerCase().replace(' ', '-')
+
+  await page.goto('/projects/new')
+  await page.getByLabel('Name', { exact: true }).fill(name)
+  await page.getByTestId('start-labels').check()
+  await expect(page.getByLabel('Labelled file', { exact: true })).toHaveCount(0)
+  await page.getByLabel('Labels', { exact: true }).fill('billing')
+  await page.getByTestId('create-project').click()
+  await expect(page.getByTestId('labels-error')).toContainText('at least two labels')
+  await page.getByLabel('Labels', { exact: true }).fill('billing, tech, shipping')
+  await page.getByTestId('create-project').click()
+  const tokenDialog = page.getByRole('dialog', { name: 'Admin token needed' })
+  await tokenDialog.getByLabel('Admin token').fill(ADMIN_TOKEN)
+  await tokenDialog.getByRole('button', { name: 'Continue' }).click()
+
+  await page.waitForURL(new RegExp(`/p/${slug}/label$`))
+  const created = await apiJson<{ labels: { name: string }[] }>(request, `/api/v1/projects/${slug}`)
+  expect(created.labels.map((l) => l.name)).toEqual(['billing', 'tech', 'shipping'])
+  expect((await apiJson<{ items: unknown[] }>(request, `/api/v1/projects/${slug}/models`)).items).toEqual([])
+
+  // The import prompt opens the file chooser; the texts come in and the first one is asked.
+  const prompt = page.getByTestId('import-prompt')
+  await expect(prompt).toContainText('No texts to label yet')
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), prompt.getByRole('button', { name: 'Choose a file…' }).click()])
+  await chooser.setFiles({ name: 'tickets.txt', mimeType: 'text/plain', buffer: Buffer.from('my invoice is wrong\nthe app crashes\nwhere is my parcel\n') })
+  await page.getByRole('button', { name: 'Import', exact: true }).click()
+  await expect(page.getByTestId('upload-result')).toContainText('3 texts added from 3 rows')
+  await expect(page.getByTestId('label-item')).toBeVisible()
+  await expect(prompt).toHaveCount(0)
+})
+
 test("switching projects shows that project's models and history, and is remembered", async ({ page, request }) => {
   test.setTimeout(180_000)
   const slug = `router-${Date.now()}`

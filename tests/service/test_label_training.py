@@ -1,6 +1,7 @@
-"""The model follows the labels: the first model after enough labels per label, a
-retraining after every M further labels on one pool of labels and feedback, a fresh model
-for a label added later, and the queue re-ranked by the new model."""
+"""The model follows the labels: the first model after enough labels per label, the next ones
+as the labels grow by a quarter (at most every M labels) — fresh from the labels while the
+labelling owns the active model, a retraining under the promotion policy once a person chose
+one — a fresh model for a label added later, and the queue re-ranked by the new model."""
 
 from __future__ import annotations
 
@@ -45,32 +46,89 @@ def label_some(core, project, n: int, *, only: str | None = None) -> list[str]: 
     return [q for q in queued if q]
 
 
-def test_first_model_then_retraining_by_the_count_of_labels(core, inbox):
-    assert label_some(core, inbox, 4, only="spam") == []  # one label is not enough
-    queued = label_some(core, inbox, 4, only="ham")
+def first_model(core, project) -> int:  # type: ignore[no-untyped-def]
+    """Label 4 spam and 4 ham, run the training that queues; the active version's id."""
+    assert label_some(core, project, 4, only="spam") == []  # one label is not enough
+    queued = label_some(core, project, 4, only="ham")
     assert len(queued) == 1 and queued[0].startswith("training job")
     job_id = int(queued[0].split()[2])
     assert get_job(core.store, job_id).requested_by == label_training.REQUESTED_BY
     assert run_job(core, job_id)
     assert get_job(core.store, job_id).status == "succeeded"
-    active = core.registry(inbox).active()
+    active = core.registry(project).active()
     assert active is not None and sorted(active.labels) == ["ham", "spam"]
+    return active.id
+
+
+def test_first_model_then_fresh_ones_while_the_labelling_owns_the_model(core, inbox):
+    first = first_model(core, inbox)
     # The worker re-ranked the queue with the new model, before anyone asked.
     assert not labelling.needs_ranking(core, inbox)
     served = labelling.next_items(core, inbox, "client:t", limit=3)
     assert all(item["suggestion"] in ("ham", "spam") for item in served)
 
-    assert label_some(core, inbox, 5) == []  # 5 of the 6 labels a retraining waits for
+    # 8 labels learnt: the next model is due after max(MIN_STEP, 8/4) = 5 more, not 6.
+    assert label_some(core, inbox, 4) == []
+    queued = label_some(core, inbox, 1)
+    assert len(queued) == 1 and queued[0].startswith("training job")
+    assert "5 labels since the last model, which learnt from 8" in queued[0]
+    assert run_job(core, int(queued[0].split()[2]))
+    second = core.registry(inbox).active()
+    assert second is not None and second.id != first and second.data_rows == 13
+    assert core.registry(inbox).history(limit=1)[0].actor == label_training.REQUESTED_BY
+    assert not labelling.needs_ranking(core, inbox)  # re-ranked by the new model
+
+
+def test_once_a_person_chose_the_model_the_schedule_retrains_under_the_policy(core, inbox):
+    first = first_model(core, inbox)
+    core.registry(inbox).activate(first, actor="admin:ann", reason="checked it")
+    assert label_some(core, inbox, 4) == []
     queued = label_some(core, inbox, 1)
     assert len(queued) == 1 and queued[0].startswith("retraining job")
     # Labels are feedback: one pool for the retraining.
     pool = load_feedback(core.store, inbox.id)
-    assert len(pool) == 14 and all(f.prediction_id < 0 for f in pool)
+    assert len(pool) == 13 and all(f.prediction_id < 0 for f in pool)
     retrain_id = int(queued[0].split()[2])
     assert run_job(core, retrain_id)
     job = get_job(core.store, retrain_id)
     assert job.status == "succeeded", job.error
-    assert job.result["data"]["feedback"]["texts"] == 14
+    assert job.result["data"]["feedback"]["texts"] == 13
+    assert core.registry(inbox).active_id() == first  # manual promotion: nothing changed
+
+
+@pytest.mark.parametrize(
+    ("trained_on", "every", "step"),
+    [
+        (0, 50, 5),
+        (8, 50, 5),
+        (20, 50, 5),
+        (21, 50, 6),
+        (100, 50, 25),
+        (199, 50, 50),
+        (5_000, 50, 50),
+        (100, 10, 10),
+        (8, 3, 3),
+    ],
+)
+def test_the_next_model_is_due_as_the_labels_grow_by_a_quarter(trained_on, every, step):
+    assert label_training.labels_before_next_model(trained_on, every) == step
+
+
+def test_the_schedule() -> None:
+    due = label_training.next_model
+    # Before any model: two labels with `first` items each.
+    assert due({"a": 8, "b": 7}, None, 15, first=8, every=50) is None
+    assert due({"a": 8, "b": 8, "c": 1}, None, 17, first=8, every=50) == label_training.Due(
+        True, "first model"
+    )
+    # A label the model lacks, once it has `first` items: a fresh model at once.
+    fresh = due({"a": 20, "b": 20, "c": 8}, {"a", "b"}, 1, first=8, every=50)
+    assert fresh is not None and fresh.fresh and "['c']" in fresh.reason
+    # Otherwise after a quarter more labels than the model learnt from (here 40 → 10).
+    assert due({"a": 25, "b": 24}, {"a", "b"}, 9, first=8, every=50) is None
+    later = due({"a": 25, "b": 25}, {"a", "b"}, 10, first=8, every=50)
+    assert later is not None and not later.fresh
+    assert due({"a": 25, "b": 25}, {"a", "b"}, 10, first=8, every=0) is None  # 0: off
 
 
 def test_a_label_added_later_gets_a_fresh_model(core, inbox, tmp_path):

@@ -8592,7 +8592,7 @@ export interface components {
             /** @description Train the first model once 2 labels have this many labelled items each (0: never). */
             labels_before_first_model?: number;
             retention_days?: number;
-            /** @description Retrain after this many further labels (0: never). */
+            /** @description The most further labels before the next model: it is due once the labels grew by a quarter (at least 5), and after this many at the latest (0: never). */
             retrain_after_labels?: number;
         };
         ProjectSettingsOut: {
@@ -8609,7 +8609,7 @@ export interface components {
             /** @description Train the first model once 2 labels have this many labelled items each (0: never). */
             labels_before_first_model: number;
             retention_days: number;
-            /** @description Retrain after this many further labels (0: never). */
+            /** @description The most further labels before the next model: it is due once the labels grew by a quarter (at least 5), and after this many at the latest (0: never). */
             retrain_after_labels: number;
         };
         ReasonIn: {

@@ -4,6 +4,9 @@
  * first version, and follow that job to the end. A refusal from the server is put next to the
  * field it is about. If training fails after the project was made, a new file can be sent to
  * the same project: it is not created twice.
+ *
+ * Or start from a label set and no data (`start` = 'labels'): the project is created with its
+ * labels, and its texts are imported and labelled on its Label page.
  */
 import { computed, reactive, ref, shallowRef } from 'vue'
 import { createProject, startTraining } from '@/api/endpoints'
@@ -17,7 +20,15 @@ import { useProjects } from './useProjects'
 export const PREVIEW_ROWS = 5
 
 export type CreateStep = 'edit' | 'creating' | 'uploading' | 'training' | 'done'
-export type Field = 'name' | 'slug' | 'description' | 'file' | 'textColumn' | 'labelColumn' | 'form'
+export type Field = 'name' | 'slug' | 'description' | 'file' | 'textColumn' | 'labelColumn' | 'labels' | 'form'
+/** Where the project starts from: a labelled file to train on, or a label set and no data. */
+export type Start = 'file' | 'labels'
+export const MAX_LABELS = 100
+
+/** The label names typed, split at commas and line ends: trimmed, blanks and repeats dropped. */
+export function parseLabelSet(typed: string): string[] {
+  return [...new Set(typed.split(/[,\n]/).map((name) => name.trim()).filter(Boolean))]
+}
 
 /** The API's names of the fields, as its validation errors give them. */
 const API_FIELDS: Record<string, Field> = {
@@ -28,6 +39,7 @@ const API_FIELDS: Record<string, Field> = {
   format: 'file',
   text_column: 'textColumn',
   label_column: 'labelColumn',
+  labels: 'labels',
 }
 
 /** The field an API error is about: named in its details (`{"field": …}`, `{"json": {"slug": …}}`), else `fallback`. */
@@ -56,6 +68,9 @@ export function useCreateProject(pollMs = 1000) {
     },
   })
   const description = ref('')
+  const start = ref<Start>('file')
+  const labelSet = ref('')
+  const labelNames = computed(() => parseLabelSet(labelSet.value))
 
   const file = shallowRef<File | null>(null)
   const parsed = shallowRef<LabelledFile | null>(null)
@@ -112,7 +127,11 @@ export function useCreateProject(pollMs = 1000) {
       const problem = slugProblem(slug.value)
       if (problem) errors.slug = problem
     }
-    if (!file.value || !parsed.value) errors.file = 'Choose a labelled file to train the first version on.'
+    if (start.value === 'labels') {
+      if (labelNames.value.length < 2) errors.labels = 'Name at least two labels, separated by commas (more can be added while labelling).'
+      else if (labelNames.value.length > MAX_LABELS) errors.labels = `At most ${MAX_LABELS} labels.`
+      else if (labelNames.value.some((n) => n.length > 200)) errors.labels = 'A label is at most 200 characters.'
+    } else if (!file.value || !parsed.value) errors.file = 'Choose a labelled file to train the first version on.'
     else if (parsed.value.rows.length === 0) errors.file = 'The file has no rows.'
     else {
       if (!textColumn.value) errors.textColumn = 'Pick the column that holds the text.'
@@ -129,13 +148,15 @@ export function useCreateProject(pollMs = 1000) {
     return { file: file.value!, format, textColumn: textColumn.value, labelColumn: labelColumn.value }
   }
 
-  /** Run the steps; resolves to the new project's slug once its first version is trained, else null. */
+  /** Run the steps; resolves to the new project's slug once its first version is trained (or,
+   * starting from a label set, once it exists), else null. */
   async function submit(): Promise<string | null> {
     if (busy.value || !validate()) return null
     try {
       if (!created.value) {
         step.value = 'creating'
         const input: ProjectIn = { slug: slug.value, name: name.value.trim() || slug.value, description: description.value.trim() }
+        if (start.value === 'labels') input.labels = labelNames.value.map((label) => ({ name: label, display: '' }))
         const project = await withAdmin((token, actor) => createProject(input, { token, actor }), 'createProject')
         if (!project) {
           step.value = 'edit'
@@ -143,6 +164,10 @@ export function useCreateProject(pollMs = 1000) {
         }
         created.value = project.slug
         void reloadProjects()
+        if (start.value === 'labels') {
+          step.value = 'done'
+          return project.slug
+        }
       }
       const target = created.value
       step.value = 'uploading'
@@ -181,6 +206,9 @@ export function useCreateProject(pollMs = 1000) {
     name,
     slug,
     description,
+    start,
+    labelSet,
+    labelNames,
     file,
     parsed,
     reading,

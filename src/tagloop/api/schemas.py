@@ -519,7 +519,11 @@ class ProjectSettingsIn(Schema):
     )
     retrain_after_labels = fields.Integer(
         validate=validators.Range(min=0, max=MAX_INT32),
-        metadata={"description": "Retrain after this many further labels (0: never)."},
+        metadata={
+            "description": "The most further labels before the next model: it is due once "
+            "the labels grew by a quarter (at least 5), and after this many at the latest "
+            "(0: never)."
+        },
     )
     anonymous_feedback = fields.Boolean()
 

@@ -63,6 +63,14 @@ def diverse_order(texts: Sequence[str], seed: int = 0) -> np.ndarray:
     return np.array(order, dtype=np.int64)
 
 
+def queue_order(texts: Sequence[str], proba: np.ndarray | None, seed: int = 0) -> np.ndarray:
+    """The labelling queue over ``texts`` (the open items): ``diverse_order`` before any
+    model (``proba`` None), else ``uncertain_order`` over the texts' clusters."""
+    if proba is None:
+        return diverse_order(texts, seed)
+    return uncertain_order(proba, clusters(texts, seed)[0], seed)
+
+
 def margins(proba: np.ndarray) -> np.ndarray:
     """Top probability minus the second: near 0 = the model cannot decide."""
     if proba.shape[1] < 2:

@@ -2,22 +2,34 @@
 
 * **First model**: once two labels have ``labels_before_first_model`` (default 8) labelled
   items each, a training job learns from every labelled item and activates the result.
-* **Later models**: after every ``retrain_after_labels`` (default 50) further labels, a
-  retraining job learns from the active model's data plus the pool of labels — labelled
-  items and feedback on predictions alike (``ml.retrain.load_feedback``) — compares the
-  candidate with the active model on held-out labels and promotes it by the project's
-  policy (``service.policy``).
+* **Later models**: early models are retrained often and later ones less — the next model
+  is due once the labels have grown by a quarter since the last one (at least
+  ``MIN_STEP``), and at the latest after ``retrain_after_labels`` (default 50) further
+  labels (``labels_before_next_model``). A model trained on 8 labels is cheap to replace
+  and changes most with each label; one trained on 2,000 changes little with 50 more.
+  While the active model is one the labelling activated itself, the next one is trained
+  the same way, from every labelled item, and activated (its queue order is what the
+  labels are for). Once a person activated or promoted another model, the scheduled
+  model is a retraining instead: the active model's data plus the pool of labels —
+  labelled items and feedback on predictions alike (``ml.retrain.load_feedback``) —
+  compared with the active model on held-out labels and promoted by the project's policy
+  (``service.policy``).
 * **A new label** (added while labelling) that reaches ``labels_before_first_model``
   items is one the active model cannot predict: a fresh model is trained from all the labels
   and activated, as for the first one.
 
 Each check is a few counts; it runs after every label and queues at most one job of a kind
 (``service.jobs``). The worker re-ranks the queue with the new model when a job succeeds.
+``next_model`` is the whole schedule as a pure function: ``benchmarks/bench_labelling.py``
+simulates a person labelling with it.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,6 +44,48 @@ from tagloop.service.projects import ProjectRef
 from tagloop.store.models import Item, Job, ModelVersion
 
 REQUESTED_BY = "auto (labelling)"
+GROWTH = 0.25  # the next model is due once the labels grew by this share...
+MIN_STEP = 5  # ...and at least this many
+
+
+@dataclass(frozen=True)
+class Due:
+    """The model the labels call for: ``fresh`` (trained from the labels alone and
+    activated) or a retraining of the active model; ``reason`` says why."""
+
+    fresh: bool
+    reason: str
+
+
+def labels_before_next_model(trained_on: int, every: int) -> int:
+    """Labels after a model that learnt from ``trained_on`` labels until the next is due."""
+    return max(1, min(every, max(MIN_STEP, math.ceil(trained_on * GROWTH))))
+
+
+def next_model(
+    counts: Mapping[str, int],
+    active_labels: Collection[str] | None,
+    since: int,
+    first: int,
+    every: int,
+) -> Due | None:
+    """The schedule (see the module docstring): ``counts`` labelled items per label,
+    ``active_labels`` the active model's labels (None before any model), ``since`` the
+    labels given since the last model's training started."""
+    ready = sorted(name for name, n in counts.items() if n >= first) if first > 0 else []
+    if active_labels is None or set(ready) - set(active_labels):
+        if len(ready) < 2:
+            return None
+        if active_labels is None:
+            return Due(True, "first model")
+        return Due(True, f"new labels {sorted(set(ready) - set(active_labels))}")
+    if every <= 0:
+        return None
+    trained_on = sum(counts.values()) - since
+    step = labels_before_next_model(trained_on, every)
+    if since < step:
+        return None
+    return Due(False, f"{since} labels since the last model, which learnt from {trained_on}")
 
 
 def label_counts(core: Core, project: ProjectRef) -> Counter[str]:
@@ -79,44 +133,41 @@ def labels_since_last_model(core: Core, project: ProjectRef) -> int:
 
 def after_label(core: Core, project: ProjectRef) -> str | None:
     """Queue the training the labels call for, if any; returns what was queued and why."""
-    first = project.settings.labels_before_first_model
-    every = project.settings.retrain_after_labels
     if unfinished(core.store, jobs.TRAIN, project.id) or unfinished(
         core.store, jobs.RETRAIN, project.id
     ):
         return None
-    active = core.registry(project).active()
+    registry = core.registry(project)
+    active = registry.active()
     counts = label_counts(core, project)
-    ready = sorted(name for name, n in counts.items() if n >= first) if first > 0 else []
+    due = next_model(
+        counts,
+        None if active is None else active.labels,
+        labels_since_last_model(core, project),
+        project.settings.labels_before_first_model,
+        project.settings.retrain_after_labels,
+    )
+    if due is None:
+        return None
+    latest = registry.history(limit=1)
+    ours = bool(latest) and latest[0].actor == REQUESTED_BY
     try:
-        if active is None or set(ready) - set(active.labels):
-            if len(ready) < 2:
-                return None
-            reason = (
-                "first model"
-                if active is None
-                else f"new labels {sorted(set(ready) - set(active.labels))}"
-            )
+        if due.fresh or ours:
             job = jobs.train_from_data(
                 core,
                 project,
                 labelled_dataset(core, project),
                 requested_by=REQUESTED_BY,
                 activate=True,
-                description=f"{reason}: {sum(counts.values())} labels "
+                description=f"{due.reason}: {sum(counts.values())} labels "
                 f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})",
             )
-            return f"training job {job.id} ({reason})"
-        if every <= 0:
-            return None
-        since = labels_since_last_model(core, project)
-        if since < every:
-            return None
+            return f"training job {job.id} ({due.reason})"
         job = jobs.retrain(
             core,
             project,
             requested_by=REQUESTED_BY,
-            reason=f"{since} labels since the last model (retrain_after_labels={every})",
+            reason=f"{due.reason} (retrain_after_labels={project.settings.retrain_after_labels})",
         )
         return f"retraining job {job.id}"
     except (jobs.JobInProgress, Conflict):  # another request queued it first

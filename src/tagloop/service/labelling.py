@@ -21,7 +21,7 @@ from typing import Any, TypedDict
 import numpy as np
 from sqlalchemy import and_, func, or_, select, update
 
-from tagloop.ml.selection import clusters, diverse_order, uncertain_order
+from tagloop.ml.selection import queue_order
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, Invalid, NotFound, ServiceError
 from tagloop.service.projects import ProjectRef
@@ -125,7 +125,7 @@ def rank(core: Core, project: ProjectRef, *, seed: int = 0) -> int:
         texts = [r[1] for r in rows]
         values: list[dict[str, Any]]
         if served is None:
-            order = diverse_order(texts, seed)
+            order = queue_order(texts, None, seed)
             values = [
                 {
                     "id": ids[i],
@@ -139,7 +139,7 @@ def rank(core: Core, project: ProjectRef, *, seed: int = 0) -> int:
         else:
             proba = np.asarray(served.model.predict_proba(texts))
             classes = list(served.model.classes_)
-            order = uncertain_order(proba, clusters(texts, seed)[0], seed)
+            order = queue_order(texts, proba, seed)
             top = proba.argmax(axis=1)
             values = [
                 {

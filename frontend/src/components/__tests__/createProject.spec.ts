@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent } from 'vue'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { useAdminToken } from '@/composables/useAdminToken'
-import { fieldOf, useCreateProject } from '@/composables/useCreateProject'
+import { fieldOf, parseLabelSet, useCreateProject } from '@/composables/useCreateProject'
 import { ApiError } from '@/api/client'
 import { guessColumns, labelCounts, parseLabelledFile, slugProblem, suggestSlug } from '@/lib/projects'
 import { job, jsonResponse, project } from './fixtures'
@@ -161,11 +161,46 @@ describe('useCreateProject', () => {
     expect(posts(calls)).toEqual([])
   })
 
+  it('starts from a label set: creates the project with its labels, and uploads and trains nothing', async () => {
+    const calls = stubServer({
+      'POST /api/v1/projects': [jsonResponse(project({ slug: 'tickets', name: 'Tickets' }), 201)],
+    })
+    const flow = setup()
+    flow.name.value = 'Tickets'
+    flow.start.value = 'labels'
+    flow.labelSet.value = 'billing'
+    await expect(flow.submit()).resolves.toBeNull()
+    expect(flow.errors.labels).toMatch(/at least two labels/)
+    expect(flow.errors.file).toBeUndefined() // no file is asked for
+    expect(posts(calls)).toEqual([])
+
+    flow.labelSet.value = ' billing, tech,,billing ,shipping\n'
+    await expect(flow.submit()).resolves.toBe('tickets')
+    expect(flow.step.value).toBe('done')
+    expect(posts(calls)).toEqual(['/api/v1/projects'])
+    expect(JSON.parse(String(calls.find((c) => c.method === 'POST')!.init?.body))).toEqual({
+      slug: 'tickets',
+      name: 'Tickets',
+      description: '',
+      labels: [
+        { name: 'billing', display: '' },
+        { name: 'tech', display: '' },
+        { name: 'shipping', display: '' },
+      ],
+    })
+  })
+
+  it('reads a typed label set', () => {
+    expect(parseLabelSet('a, b\nc,, a ,')).toEqual(['a', 'b', 'c'])
+    expect(parseLabelSet('  ')).toEqual([])
+  })
+
   it('finds the field a validation error names', () => {
     const error = (details: Record<string, unknown>) => new ApiError(422, 'validation_error', 'bad', details)
     expect(fieldOf(error({ json: { slug: ['bad'] } }), 'form')).toBe('slug')
     expect(fieldOf(error({ field: 'label_column' }), 'form')).toBe('labelColumn')
     expect(fieldOf(error({ form_and_files: { text_column: ['missing'] } }), 'file')).toBe('textColumn')
     expect(fieldOf(error({}), 'file')).toBe('file')
+    expect(fieldOf(error({ json: { labels: { 0: ['bad'] } } }), 'form')).toBe('labels')
   })
 })
