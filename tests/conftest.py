@@ -16,6 +16,11 @@ from tagloop.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "test-admin-token"
+# The test install has the flair extra, so ``auto`` would also try the sentence-embedding
+# hybrid (loading torch and encoding every text) in every training; only the tests about the
+# hybrid need that (they unset this; tests/ml/test_hybrid_backend.py).
+AUTO_CANDIDATES = "cnb-word,svm-word+char,ridge-char,svm-word"
+os.environ.setdefault("TAGLOOP_AUTO_CANDIDATES", AUTO_CANDIDATES)
 
 
 def shared_data_path() -> Path:

@@ -43,6 +43,7 @@ def children(pid: int) -> list[int]:
 def server_env(home: Path, database_url: str = "", **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAGLOOP_")}
     env.update(
+        TAGLOOP_AUTO_CANDIDATES=os.environ.get("TAGLOOP_AUTO_CANDIDATES", ""),
         TAGLOOP_HOME=str(home),
         TAGLOOP_DATABASE_URL=database_url,
         TAGLOOP_SECRET_KEY="test-secret",

@@ -228,3 +228,14 @@ def test_on_large_data_a_later_candidate_is_estimated_before_it_starts(
     [skipped] = [e for e in tight.selection_["leaderboard"] if e["status"] == "skipped"]
     assert skipped["reason"].startswith("budget spent")  # nothing left: not even estimated
     assert "estimated_seconds" not in skipped
+
+
+def test_the_server_wide_candidate_list_replaces_the_default(monkeypatch) -> None:
+    monkeypatch.setenv("TAGLOOP_AUTO_CANDIDATES", " svm-word , cnb-word ")
+    assert default_candidates() == ["svm-word", "cnb-word"]
+    assert AutoBackend.candidate_names() == ["svm-word", "cnb-word"]
+    monkeypatch.setenv("TAGLOOP_AUTO_CANDIDATES", "svm-word,bert")
+    with pytest.raises(ValueError, match="unknown candidates bert"):
+        default_candidates()
+    monkeypatch.delenv("TAGLOOP_AUTO_CANDIDATES")
+    assert default_candidates()[: len(DEFAULT_CANDIDATES)] == list(DEFAULT_CANDIDATES)

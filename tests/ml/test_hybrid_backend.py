@@ -19,6 +19,13 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 ROWS = 250
 
 
+@pytest.fixture(autouse=True)
+def auto_as_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite leaves the hybrid out of ``auto`` (tests/conftest.py); here it is in, as on
+    any install with the extra."""
+    monkeypatch.delenv("TAGLOOP_AUTO_CANDIDATES", raising=False)
+
+
 @pytest.fixture(scope="module")
 def small(sms: Dataset) -> Dataset:
     return Dataset.from_rows(sms.texts[:ROWS], sms.labels[:ROWS], "sms-small")

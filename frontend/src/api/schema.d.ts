@@ -8377,6 +8377,8 @@ export interface components {
             backend: string;
             candidate: string;
             ece?: number | null;
+            /** @description The cost estimated before it ran (large data, the hybrid). */
+            estimated_seconds?: number;
             log_loss?: number | null;
             macro_f1?: number | null;
             mcc?: number | null;
@@ -8385,6 +8387,8 @@ export interface components {
             };
             /** @description Why it was skipped or unavailable. */
             reason?: string;
+            /** @description Its refit on all rows, estimated from its folds. */
+            refit_estimate_seconds?: number;
             seconds?: number;
             /** @description Only on the winner. */
             selected?: boolean;
@@ -8643,10 +8647,14 @@ export interface components {
         };
         Selection: {
             budget: number;
+            /** @description The refit time kept in reserve out of the budget. */
+            final_fit_estimate_seconds?: number;
             final_fit_seconds: number;
             leaderboard: components["schemas"]["LeaderboardEntry"][];
             metric: string;
             selection_seconds: number;
+            /** @description Selection and refit together. */
+            total_seconds?: number;
             winner: components["schemas"]["Candidate"];
         };
         Slice: {

@@ -313,6 +313,12 @@ class LeaderboardEntry(Candidate):
     log_loss = fields.Float(allow_none=True)
     ece = fields.Float(allow_none=True)
     selected = fields.Boolean(metadata={"description": "Only on the winner."})
+    estimated_seconds = fields.Float(
+        metadata={"description": "The cost estimated before it ran (large data, the hybrid)."}
+    )
+    refit_estimate_seconds = fields.Float(
+        metadata={"description": "Its refit on all rows, estimated from its folds."}
+    )
 
 
 class Selection(Schema):
@@ -323,6 +329,10 @@ class Selection(Schema):
     budget = fields.Float()
     selection_seconds = fields.Float()
     final_fit_seconds = fields.Float()
+    final_fit_estimate_seconds = fields.Float(
+        metadata={"description": "The refit time kept in reserve out of the budget."}
+    )
+    total_seconds = fields.Float(metadata={"description": "Selection and refit together."})
     leaderboard = fields.List(fields.Nested(LeaderboardEntry))
 
 
@@ -671,8 +681,10 @@ OPTIONAL_OUTPUT = {
     "PredictionDetailOut": {"explanation"},
     "FeedbackOut": {"comment", "reviewer"},
     "ModelMetrics": {"cv", "selection"},
+    # Versions trained before the budget covered the refit have neither.
+    "Selection": {"final_fit_estimate_seconds", "total_seconds"},
     "LeaderboardEntry": {"reason", "seconds", "accuracy", "macro_f1", "mcc", "log_loss", "ece"}
-    | {"selected"},
+    | {"selected", "estimated_seconds", "refit_estimate_seconds"},
     "ComparisonSet": {"share", "inherited_from"},
     "EvalSplit": {
         "folds",

@@ -25,6 +25,7 @@ as the winner's backend.
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -74,9 +75,25 @@ def hybrid_installed() -> bool:
     return all(importlib.util.find_spec(module) is not None for module in HYBRID_MODULES)
 
 
+CANDIDATES_ENV = "TAGLOOP_AUTO_CANDIDATES"
+
+
 def default_candidates() -> list[str]:
-    """What ``auto`` tries unless told: the n-gram candidates, then the hybrid if installed."""
-    return [*DEFAULT_CANDIDATES, *(["hybrid"] if hybrid_installed() else [])]
+    """What ``auto`` tries unless told: the n-gram candidates, then the hybrid if installed;
+    or the comma-separated list in ``$TAGLOOP_AUTO_CANDIDATES`` (a server that must serve
+    fast can leave the hybrid out of every project's ``auto`` this way)."""
+    chosen = os.environ.get(CANDIDATES_ENV, "").strip()
+    if not chosen:
+        return [*DEFAULT_CANDIDATES, *(["hybrid"] if hybrid_installed() else [])]
+    names = [name.strip() for name in chosen.split(",") if name.strip()]
+    known = [*CANDIDATES, "hybrid"]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(
+            f"{CANDIDATES_ENV} names unknown candidates {', '.join(unknown)}"
+            f" (candidates: {', '.join(known)})"
+        )
+    return names
 
 
 def _no_progress(stage: str, fraction: float) -> None:
