@@ -54,6 +54,9 @@ test('retrain from the Models page, compare the candidate and promote it', async
   // says so (no error) and "Compare now" scores both on the server, with the token already given.
   await page.goto(`/models/${active.id}`)
   const withActive = page.getByRole('radio', { name: `the active model #${candidate}` })
+  // One baseline shows a button, two (a retrained version: its parent and the active one) show
+  // radios: wait for one of them before asking which.
+  await expect(withActive.or(page.getByTestId('compare-active'))).toBeVisible()
   if (await withActive.count()) await withActive.check()
   else await page.getByTestId('compare-active').click()
   const notStored = page.getByTestId('comparison-not-stored')
