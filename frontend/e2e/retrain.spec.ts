@@ -52,7 +52,12 @@ test('retrain from the Models page, compare the candidate and promote it', async
 
   // The former model's page: nothing is stored for it against the new active model, so the page
   // says so (no error) and "Compare now" scores both on the server, with the token already given.
-  await page.goto(`/models/${active.id}`)
+  // Each server process learns of the promotion within its poll interval: load the page until
+  // the one that answers it serves the new model (the footer names it).
+  await expect(async () => {
+    await page.goto(`/models/${active.id}`)
+    await expect(page.locator('footer')).toContainText(`active model #${candidate}`, { timeout: 2_000 })
+  }).toPass({ timeout: 30_000 })
   const withActive = page.getByRole('radio', { name: `the active model #${candidate}` })
   // One baseline shows a button, two (a retrained version: its parent and the active one) show
   // radios: wait for one of them before asking which.
