@@ -5,12 +5,14 @@ with a fresh database per test — a real SQLite file, and a real PostgreSQL dat
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from tagloop.config import Settings
 
@@ -74,9 +76,25 @@ def _postgres_database() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            _drop_database(admin, name)
+        finally:
+            admin.dispose()  # also when the drop fails, so no connection is left to leak
+
+
+def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
+    """FORCE ends the test's own connections; a backend this role may not end (a server
+    process of another role still attached for a moment) made it fail once in CI, so wait a
+    few seconds for it before giving up."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
