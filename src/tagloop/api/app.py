@@ -14,6 +14,7 @@ from tagloop.api import (
     clients,
     context,
     errors,
+    fast_classify,
     headers,
     jsonio,
     limits,
@@ -102,6 +103,7 @@ def build_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         )
     limits.limit_login(app, settings)
     web.init_app(app)
+    fast_classify.init_app(app, settings)  # plain one-text classify requests, before Flask
     if settings.proxy_hops:
         # Behind a reverse proxy every request comes from the proxy's address: trust that
         # many X-Forwarded-For/-Proto hops, so rate limits and cookies see the real client.

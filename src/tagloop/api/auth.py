@@ -29,6 +29,7 @@ from tagloop.api.context import core, project, settings
 from tagloop.api.errors import ApiError
 from tagloop.service import sessions, users
 from tagloop.service.access import SERVER_WIDE, Action, Caller, Unauthenticated, check
+from tagloop.service.core import Core
 
 F = TypeVar("F", bound=Callable[..., Any])
 CSRF_HEADER = "X-CSRF-Token"
@@ -61,7 +62,7 @@ def action_of(endpoint: str) -> Action | None:
 
 def caller() -> Caller:
     if "caller" not in g:
-        g.caller = _identify()
+        g.caller = identify(core(), request.headers.get("Authorization", ""), _session_caller)
     return g.caller
 
 
@@ -94,13 +95,15 @@ def require(action: Action) -> None:
     _check(caller(), action)
 
 
-def _identify() -> Caller:
-    the_core = core()
+def identify(
+    the_core: Core, authorization: str, session_caller: Callable[[], Caller | None]
+) -> Caller:
+    """The caller named by an ``Authorization`` header or, without a bearer token, by
+    ``session_caller`` (the session cookie's user); anonymous when neither names one."""
     admin_token = the_core.settings.admin_token
     opened = not the_core.accounts_exist()
     anonymous = Caller(open=opened, admin_token_set=bool(admin_token))
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
         if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
@@ -111,7 +114,7 @@ def _identify() -> Caller:
         if opened and not admin_token:
             return anonymous  # the check answers "set TAGLOOP_ADMIN_TOKEN or add a user"
         raise ApiError(401, "the bearer token is not valid", code="invalid_token")
-    return _session_caller() or anonymous
+    return session_caller() or anonymous
 
 
 def _session_caller() -> Caller | None:

@@ -46,7 +46,15 @@ class OrjsonProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return Response(orjson.dumps(obj, option=OPTIONS), mimetype="application/json")
+        return Response(encode(obj), mimetype=MIMETYPE)
+
+
+MIMETYPE = "application/json"
+
+
+def encode(obj: Any) -> bytes:
+    """A response body's JSON."""
+    return orjson.dumps(obj, option=OPTIONS)
 
 
 def load_request_json(req: Request) -> Any:

@@ -84,10 +84,18 @@ def init_app(app: Flask) -> None:
         started = g.get("started")
         if started is not None:
             rule = request.url_rule.rule if request.url_rule else "unmatched"
-            elapsed = time.perf_counter() - started
-            LATENCY.labels(rule, request.method).observe(elapsed)
-            REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
-        # Which server process answered: the one to look at in its log, and how tests know
-        # that they reached every worker.
-        response.headers["X-Tagloop-Worker"] = str(os.getpid())
+            observe(rule, request.method, response.status_code, started)
+        response.headers[WORKER_HEADER] = str(os.getpid())
         return response
+
+
+# Which server process answered: the one to look at in its log, and how tests know that
+# they reached every worker.
+WORKER_HEADER = "X-Tagloop-Worker"
+
+
+def observe(rule: str, method: str, status: int, started: float) -> None:
+    """Count a request answered with ``status`` and the time since ``started``
+    (``time.perf_counter()``)."""
+    LATENCY.labels(rule, method).observe(time.perf_counter() - started)
+    REQUESTS.labels(rule, method, str(status)).inc()

@@ -53,15 +53,20 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            text.encode()
-        except UnicodeEncodeError as exc:
-            raise ValidationError(
-                f"not valid Unicode: a lone surrogate at position {exc.start}"
-            ) from exc
-        if "\x00" in text:
-            raise ValidationError(f"contains a NUL character at position {text.index(chr(0))}")
+        check_storable(text)
         return text
+
+
+def check_storable(text: str) -> None:
+    """Refuse a string the database cannot store (what ``Text`` checks of every string)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"not valid Unicode: a lone surrogate at position {exc.start}"
+        ) from exc
+    if "\x00" in text:
+        raise ValidationError(f"contains a NUL character at position {text.index(chr(0))}")
 
 
 class UtcDateTime(fields.DateTime):
