@@ -83,7 +83,9 @@ def prepare(settings: Settings) -> None:
 
 def _load_app(settings: Settings) -> Any:
     from tagloop import create_app
+    from tagloop.memory import keep_freed_memory
 
+    keep_freed_memory()
     return create_app(settings)
 
 
