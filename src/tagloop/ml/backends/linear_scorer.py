@@ -96,14 +96,13 @@ class LinearScorer:
         # at [2j] and [2j + 1]: one cache line per term, and indexing an array.array is far
         # cheaper than indexing a numpy array element by element.
         self._idf_w = array("d", np.column_stack([self.idf, self.coef[0]]).ravel().tolist())
-        # Column-major weights (term -> its row of coefficients): one gather per term.
-        self._weights = np.ascontiguousarray(self.coef.T)
         self._b0 = float(self.intercept[0])
         self._cache: dict[str, list[int]] = {}
         self._rows: dict[str, bytes] = {}  # each word's n-gram counts, for batches
-        # For batches: the weights with the idf folded in, and the squared idf (a row's
-        # norm), so that the n-gram matrix needs only its logarithm taken (``_sublinear``).
-        self._idf_weights = self._weights * self.idf[:, None]
+        # Term-major weights (term -> its row of coefficients, one gather per term) with the
+        # idf folded in, and the squared idf (a row's norm), so that an n-gram matrix needs
+        # only its logarithm taken (``_sublinear``).
+        self._idf_weights = np.ascontiguousarray(self.coef.T) * self.idf[:, None]
         self._idf_squared = self.idf * self.idf
 
     # -- tokenising -------------------------------------------------------------------------
@@ -289,9 +288,10 @@ class LinearScorer:
         if not cols:
             return self.intercept.tolist()
         idx = np.asarray(cols)
-        values = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * self.idf[idx]
-        values /= math.sqrt(float(values @ values))
-        return (values @ self._weights[idx] + self.intercept).tolist()
+        sublinear = np.log(np.asarray(counts, dtype=np.float64)) + 1.0
+        values = sublinear * self.idf[idx]
+        norm = math.sqrt(float(values @ values))
+        return (sublinear @ self._idf_weights[idx] / norm + self.intercept).tolist()
 
     # -- explanations ----------------------------------------------------------------------
     def word_contributions(self, text: str, row: int) -> list[tuple[int, int, float]]:
