@@ -97,6 +97,15 @@ CASES = {
     "texts with a number": Case(
         "POST", C, {"json": {"texts": [HAM, 3]}}, 422, ("texts.1", "string")
     ),
+    "texts with a NUL": Case(
+        "POST", C, {"json": {"texts": [HAM, "a\x00b"]}}, 422, ("texts.1", "NUL")
+    ),
+    "texts with a lone surrogate": Case(
+        "POST", C, body('{"texts": ["hi", "a \\ud800 b"]}'), 422, ("texts.1", "Unicode")
+    ),
+    "texts with one of zero-width spaces": Case(
+        "POST", C, {"json": {"texts": [HAM, " \u200b\u2060 "]}}, 422, ("texts.1", "empty")
+    ),
     "texts with one too long": Case(
         "POST", C, {"json": {"texts": [HAM, "a" * 10_001]}}, 422, ("texts.1",)
     ),

@@ -71,6 +71,15 @@ def test_batch_and_single_give_the_same_probabilities(client, classify):
     assert batch["predictions"][1]["probabilities"] == pytest.approx(single, abs=1e-9)
 
 
+def test_batch_texts_that_start_unseen_but_show_something_are_classified_as_sent(client):
+    # A zero-width space or a direction mark before the words, white space around them:
+    # the texts show something, so they are taken and stored exactly as sent.
+    texts = ["\u200bhello there", " \u200e call me later ", "\t\u2060ok"]
+    response = client.post("/api/v1/classify", json={"texts": texts})
+    assert response.status_code == 200
+    assert [p["text"] for p in response.get_json()["predictions"]] == texts
+
+
 def test_batch_at_the_configured_limit_is_accepted(client, count_rows):
     response = client.post("/api/v1/classify", json={"texts": [HAM] * 1000})
     assert response.status_code == 200

@@ -71,6 +71,36 @@ def test_features_match_scikit_learn_exactly(sms, sms_model):
     assert abs(ours - theirs).max() < 1e-12
 
 
+def test_batch_scores_match_scikit_learn_with_a_cold_and_a_warm_word_cache(sms, sms_model):
+    # The batch path folds the idf into the weights and divides each row's norm out of its
+    # scores: the scores must still be scikit-learn's matrix times the coefficients.
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+    reference.fit(sms.texts)
+    scorer = sms_model.scorer_
+    order = [reference.vocabulary_[t] for t in scorer.terms]
+    texts = [*sms.texts[:300], *EDGE_TEXTS, "call call CALL now", "zzqx zzqx unseenword"]
+    expected = reference.transform(texts)[:, order] @ scorer.coef.T + scorer.intercept
+    scorer._rows.clear()
+    cold = scorer.decision_function(texts)
+    warm = scorer.decision_function(texts)
+    np.testing.assert_allclose(cold, expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(warm, cold)
+
+
+def test_the_batch_word_cache_stays_bounded_and_correct(sms_model, monkeypatch):
+    import tagloop.ml.backends.linear_scorer as linear_scorer
+
+    monkeypatch.setattr(linear_scorer, "_CACHE_WORDS", 50)
+    scorer = sms_model.scorer_
+    scorer._rows.clear()
+    texts = [f"word{i} cash{i % 7} free prize{i}" for i in range(400)]
+    scores = scorer.decision_function(texts)
+    assert 0 < len(scorer._rows) <= 50
+    one_by_one = np.vstack([scorer.decision_function([t]) for t in texts])
+    np.testing.assert_allclose(scores, one_by_one, rtol=0, atol=1e-12)
+    scorer._rows.clear()
+
+
 @pytest.mark.slow
 def test_fast_path_gives_the_batch_numbers(sms, sms_model):
     texts = sms.texts + EDGE_TEXTS

@@ -75,6 +75,21 @@ def test_a_batch_larger_than_one_statement_keeps_its_order(store: Store) -> None
     assert [rows[i].text for i in ids] == texts
 
 
+def test_ids_name_their_rows_after_the_newest_rows_were_deleted(store: Store) -> None:
+    # SQLite reuses the rowids of deleted newest rows: the ids answered must still be the
+    # ones the rows got (a project's deletion can remove the newest predictions).
+    writer = PredictionWriter(store.engine)
+    first = writer.insert([row(f"first {i}") for i in range(20)])
+    with store.session() as session:
+        session.query(Prediction).filter(Prediction.id > first[9]).delete()
+        session.commit()
+    texts = [f"second {i}" for i in range(30)]
+    ids = writer.insert([row(t) for t in texts])
+    rows = stored(store)
+    assert [rows[i].text for i in ids] == texts
+    assert len(rows) == 40 and set(ids).isdisjoint(first[:10])
+
+
 def test_concurrent_callers_each_get_the_ids_of_their_own_rows(store: Store) -> None:
     writer = PredictionWriter(store.engine)
     results: dict[tuple[int, int], list[int]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +95,37 @@ class NotBlankText(Text):
     pattern = NOT_BLANK
 
 
+class TextList(fields.List):
+    """A list of ``Text`` items (``TextList(VisibleText())``) read in a few C-level passes
+    when every item is a string the database can store: marshmallow's item-by-item route
+    cost ~2 µs a text, a sixth of a batch's own CPU. A list with anything else takes that
+    route, so its errors name each item as before."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if type(value) is list and value and set(map(type, value)) == {str}:
+            joined = "\n".join(value)
+            try:
+                joined.encode()
+            except UnicodeEncodeError:
+                pass
+            else:
+                if "\x00" not in joined:
+                    return list(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def all_visible(values: list[str]) -> bool:
+    """``visible`` of every text, mostly in C: the first character after leading white
+    space decides for nearly every text; only a text where it does not is checked whole."""
+    firsts = list(map(_FIRST, map(str.lstrip, values)))
+    if "".join(firsts).isprintable() and all(firsts):
+        return True
+    return all(map(visible, values))
+
+
+_FIRST = operator.itemgetter(slice(0, 1))
+
+
 def visible(value: str) -> bool:
     """Whether a text has a character a person can see (not only spaces, zero-width
     spaces, direction marks or other format characters)."""
@@ -113,7 +145,7 @@ def check_text(value: str, max_length: int | None = None) -> None:
 
 class ClassifyIn(Schema):
     text = VisibleText(metadata={"description": "One text to classify."})
-    texts = fields.List(
+    texts = TextList(
         VisibleText(),
         metadata={
             "description": "A batch of texts (with `?explain=true`, at most "
@@ -132,6 +164,8 @@ class ClassifyIn(Schema):
             raise ValidationError("texts is empty")
         if len(value) > max_batch:
             raise ValidationError(f"too many texts: {len(value):,} (the limit is {max_batch:,})")
+        if max(map(len, value)) <= max_length and all_visible(value):
+            return  # the common case; otherwise each text's problem is named below
         errors: dict[int, list[str]] = {}
         for i, text in enumerate(value):
             try:

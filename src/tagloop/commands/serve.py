@@ -83,8 +83,12 @@ def prepare(settings: Settings) -> None:
 
 def _load_app(settings: Settings) -> Any:
     from tagloop import create_app
+    from tagloop.memory import freeze_startup_objects, keep_freed_memory
 
-    return create_app(settings)
+    keep_freed_memory()
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app
 
 
 def _worker(*args: Any, **kwargs: Any) -> None:

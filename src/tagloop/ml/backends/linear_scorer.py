@@ -17,11 +17,13 @@ check both against scikit-learn.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from array import array
 from collections import Counter
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -94,11 +96,14 @@ class LinearScorer:
         # at [2j] and [2j + 1]: one cache line per term, and indexing an array.array is far
         # cheaper than indexing a numpy array element by element.
         self._idf_w = array("d", np.column_stack([self.idf, self.coef[0]]).ravel().tolist())
-        # Column-major weights (term -> its row of coefficients): one gather per term.
-        self._weights = np.ascontiguousarray(self.coef.T)
         self._b0 = float(self.intercept[0])
         self._cache: dict[str, list[int]] = {}
-        self._arrays: dict[str, array[int]] = {}  # the same columns, for batches
+        self._rows: dict[str, bytes] = {}  # each word's n-gram counts, for batches
+        # Term-major weights (term -> its row of coefficients, one gather per term) with the
+        # idf folded in, and the squared idf (a row's norm), so that an n-gram matrix needs
+        # only its logarithm taken (``_sublinear``).
+        self._idf_weights = np.ascontiguousarray(self.coef.T) * self.idf[:, None]
+        self._idf_squared = self.idf * self.idf
 
     # -- tokenising -------------------------------------------------------------------------
     def _word_columns(self, word: str) -> list[int]:
@@ -118,18 +123,25 @@ class LinearScorer:
                 self._cache[word] = cols
         return cols
 
-    def _word_array(self, word: str) -> array[int]:
-        """``_word_columns`` as a machine array: a batch appends these to one buffer with a
-        memory copy each and hands it to numpy as is, where converting a list of Python
-        ints cost as much as collecting them."""
-        cols = self._arrays.get(word)
-        if cols is None:
-            cols = array("q", self._word_columns(word))
+    def _word_row(self, word: str) -> bytes:
+        """A word's row of n-gram counts, packed for a batch: one int64 per distinct
+        known n-gram, ``column << 32 | count``, in column order, as bytes; memoised per
+        word (words longer than ``_CACHE_MAX_WORD`` are computed each time).
+
+        A batch joins the rows of its distinct words with one ``bytes.join`` (a memory
+        copy each) and numpy unpacks them in two vector operations.
+        """
+        row = self._rows.get(word)
+        if row is None:
+            lo, hi = self.ngram_range
+            get = self.vocabulary.get
+            counts = Counter([j for j in map(get, word_ngrams(word, lo, hi)) if j is not None])
+            row = array("q", sorted([(j << 32) | c for j, c in counts.items()])).tobytes()
             if len(word) <= _CACHE_MAX_WORD:
-                if len(self._arrays) >= _CACHE_WORDS:
-                    self._arrays.clear()
-                self._arrays[word] = cols
-        return cols
+                if len(self._rows) >= _CACHE_WORDS:
+                    self._rows.clear()  # crude but bounded; refills with the common words
+                self._rows[word] = row
+        return row
 
     def _columns(self, text: str) -> list[int]:
         """Vocabulary columns of every n-gram occurrence in ``text``, with repeats."""
@@ -151,48 +163,107 @@ class LinearScorer:
         return list(counts.keys()), list(counts.values())
 
     # -- features and scores ---------------------------------------------------------------
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """The TF-IDF matrix scikit-learn's fitted vectorizer would produce.
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Raw n-gram counts (texts x terms, float64), as scikit-learn's CountVectorizer
+        with this vocabulary would give them (column order within a row may differ)."""
+        if self.analyzer == "word":
+            return self._token_counts(texts)
+        return self._char_wb_counts(texts)
 
-        Every n-gram occurrence goes into one CSR matrix as a 1, and scipy's
-        ``sum_duplicates`` (compiled, row by row) turns them into counts, as scikit-learn's
-        CountVectorizer does: a Counter per text cost twice as much for a batch.
-        """
+    def _char_wb_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Character n-grams inside words never cross a word's edge, so a text's counts
+        are the sum of its words' counts: the matrix is ``C @ W``, with C the word counts
+        of each text (over the batch's distinct words) and W each distinct word's n-gram
+        counts (``_word_row``, memoised). Tokenising is a few passes of C-level ``map``
+        over the batch's words, and scipy's sparse product (compiled) does the sums, so
+        no Python code runs per n-gram and no index is sorted."""
+        n = len(texts)
+        split = list(map(str.split, map(str.lower, texts) if self.lowercase else texts))
+        words = list(itertools.chain.from_iterable(split))
+        distinct = list(dict.fromkeys(words))
+        index = dict(zip(distinct, range(len(distinct)), strict=True))
+        text_ptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.fromiter(map(len, split), dtype=np.int32, count=n), out=text_ptr[1:])
+        word_counts = sp.csr_matrix(
+            (
+                np.ones(len(words)),
+                np.fromiter(map(index.__getitem__, words), dtype=np.int32, count=len(words)),
+                text_ptr,
+            ),
+            shape=(n, len(distinct)),
+        )  # a repeated word is a repeated entry: the product adds them up
+        cached: list[bytes | None] = list(map(self._rows.get, distinct))
+        i = -1
+        try:  # compute the rows not cached (found by list.index: no Python loop over hits)
+            while True:
+                i = cached.index(None, i + 1)
+                cached[i] = self._word_row(distinct[i])
+        except ValueError:
+            pass
+        rows = cast(list[bytes], cached)
+        word_ptr = np.zeros(len(distinct) + 1, dtype=np.int64)
+        np.cumsum(
+            np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)) >> 3, out=word_ptr[1:]
+        )
+        packed = np.frombuffer(b"".join(rows), dtype=np.int64)
+        index_type = np.int32 if len(packed) < 2**31 else np.int64
+        word_grams = sp.csr_matrix(
+            (
+                (packed & 0xFFFFFFFF).astype(np.float64),
+                (packed >> 32).astype(index_type),
+                word_ptr.astype(index_type),
+            ),
+            shape=(len(distinct), len(self.terms)),
+        )
+        return sp.csr_matrix(word_counts @ word_grams)
+
+    def _token_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Word n-grams join neighbouring tokens, so each text's columns are listed, and
+        scipy's ``sum_duplicates`` (compiled) counts them, as CountVectorizer does."""
         indptr = [0]
         cols = array("q")
-        if self.analyzer == "word":
-            for text in texts:
-                cols.extend(self._columns(text))
-                indptr.append(len(cols))
-        else:
-            cached, miss = self._arrays.get, self._word_array
-            for text in texts:
-                for word in (text.lower() if self.lowercase else text).split():
-                    cols += cached(word) or miss(word)
-                indptr.append(len(cols))
-        n = len(texts)
+        for text in texts:
+            cols.extend(self._columns(text))
+            indptr.append(len(cols))
         matrix = sp.csr_matrix(
             (
                 np.ones(len(cols)),
                 np.frombuffer(cols, dtype=np.int64),
                 np.asarray(indptr, dtype=np.int64),
             ),
-            shape=(n, len(self.terms)),
+            shape=(len(texts), len(self.terms)),
         )
         matrix.sum_duplicates()
+        return matrix
+
+    def _sublinear(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Sublinear term frequencies 1 + log(count), without idf, and each row's l2 norm
+        of tf x idf (1 for a row with no known n-gram, as scikit-learn leaves it zero)."""
+        matrix = self.counts(texts)
         data = matrix.data
         np.log(data, out=data)
         data += 1.0
-        data *= self.idf[matrix.indices]
-        rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
+        squares = sp.csr_matrix((data * data, matrix.indices, matrix.indptr), shape=matrix.shape)
+        norms = np.sqrt(squares @ self._idf_squared)
         norms[norms == 0.0] = 1.0
-        data /= norms[rows]
+        return matrix, norms
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The TF-IDF matrix scikit-learn's fitted vectorizer would produce."""
+        matrix, norms = self._sublinear(texts)
+        matrix.data *= self.idf[matrix.indices]
+        matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
         return matrix
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        """Raw scores, shape (n, rows of coef)."""
-        return np.asarray(self.transform(texts) @ self._weights) + self.intercept
+        """Raw scores, shape (n, rows of coef): ``transform(texts) @ coef.T + intercept``,
+        with the idf folded into the weights and each row's norm divided out of its scores
+        rather than out of each of its n-grams."""
+        matrix, norms = self._sublinear(texts)
+        scores = np.asarray(matrix @ self._idf_weights)
+        scores /= norms[:, None]
+        scores += self.intercept
+        return scores
 
     def decision_one(self, text: str) -> list[float]:
         """Scores of one text, computed without sparse matrices.
@@ -217,9 +288,10 @@ class LinearScorer:
         if not cols:
             return self.intercept.tolist()
         idx = np.asarray(cols)
-        values = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * self.idf[idx]
-        values /= math.sqrt(float(values @ values))
-        return (values @ self._weights[idx] + self.intercept).tolist()
+        sublinear = np.log(np.asarray(counts, dtype=np.float64)) + 1.0
+        values = sublinear * self.idf[idx]
+        norm = math.sqrt(float(values @ values))
+        return (sublinear @ self._idf_weights[idx] / norm + self.intercept).tolist()
 
     # -- explanations ----------------------------------------------------------------------
     def word_contributions(self, text: str, row: int) -> list[tuple[int, int, float]]:
