@@ -157,3 +157,18 @@ def test_a_failed_transaction_fails_every_caller_in_it_and_stores_nothing(store:
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Prediction)) == 1
         assert session.get(Prediction, pid).text == "after"
+
+
+def test_sqlite_ids_it_cannot_tell_are_refused_not_guessed(store: Store) -> None:
+    # Once the largest rowid is 2**63 - 1, SQLite gives new rows unused rowids at random:
+    # they are no longer consecutive up to lastrowid, and the writer must say so.
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL names the ids with RETURNING")
+    writer = PredictionWriter(store.engine)
+    [top] = writer.insert([row("the newest")])
+    with store.session() as session:
+        session.query(Prediction).filter(Prediction.id == top).update({"id": 2**63 - 1})
+        session.commit()
+    with pytest.raises(Exception, match="cannot tell the ids of 3 inserted rows"):
+        writer.insert([row(f"more {i}") for i in range(3)])
+    assert set(stored(store)) == {2**63 - 1}  # nothing half-written

@@ -255,11 +255,16 @@ class PredictionWriter:
         """The rowids of the ``n`` rows the cursor's INSERT just stored: each row of a
         multi-row INSERT gets one more than the largest rowid in the table, so they are
         consecutive and end at ``lastrowid``. SQLite departs from that rule only when the
-        largest rowid is already 2**63 - 1; that is refused rather than guessed at."""
-        last = cursor.lastrowid
-        if cursor.rowcount != n or last is None or last >= 2**63 - 1:
+        largest rowid is already 2**63 - 1 (it then picks unused ones at random, below the
+        largest): the last row must be the table's largest, or the insert is refused rather
+        than its ids guessed at (one lookup at the end of the rowid index)."""
+        last, count, largest = cursor.lastrowid, cursor.rowcount, None
+        if count == n and last is not None:
+            cursor.execute("SELECT max(rowid) FROM predictions")
+            (largest,) = cursor.fetchone()
+        if count != n or last is None or largest != last:
             raise self.engine.dialect.loaded_dbapi.DatabaseError(
-                f"cannot tell the ids of {n} inserted rows (rowcount {cursor.rowcount}, "
-                f"last rowid {last})"
+                f"cannot tell the ids of {n} inserted rows (rowcount {count}, "
+                f"last rowid {last}, largest rowid {largest})"
             )
         return range(last - n + 1, last + 1)
