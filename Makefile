@@ -32,10 +32,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The tests also cover the optional Flair backend, so they install its extra (torch's CPU
-# build, ~1.3 GB); `make run` does not need it.
-$(VENV)/.installed-test: $(VENV)/.installed
+# build, ~1.3 GB); `make run` does not need it. From nothing, one pip run installs it all
+# (and stands for `install` too) rather than resolving and building the package twice.
+$(VENV)/.installed-test: pyproject.toml
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,postgres,flair]'
-	touch $@
+	touch $(VENV)/.installed $@
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
@@ -70,7 +73,7 @@ typecheck: install
 
 test: $(VENV)/.installed-test frontend/node_modules/.installed ## Lint, type-check and run every test
 	source scripts/test-services.sh && \
-	$(MAKE) --no-print-directory lint typecheck test-frontend-static && \
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck test-frontend-static && \
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-frontend-static:

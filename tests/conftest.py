@@ -25,6 +25,16 @@ AUTO_CANDIDATES = "cnb-word,svm-word+char,ridge-char,svm-word"
 os.environ.setdefault("TAGLOOP_AUTO_CANDIDATES", AUTO_CANDIDATES)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Playwright shards (tests/e2e) first: ``--dist loadgroup`` hands out the groups,
+    then single tests in collection order, and a shard of a minute or more handed out last
+    leaves the other workers idle at the end of the run."""
+    shards = [
+        item for item in items if item.nodeid.startswith("tests/e2e/test_web.py::test_playwright")
+    ]
+    items[:] = shards + [item for item in items if item not in shards]
+
+
 def shared_data_path() -> Path:
     override = os.environ.get("TAGLOOP_TEST_DATA")
     path = (

@@ -24,7 +24,8 @@ from tests.conftest import ADMIN_TOKEN, _postgres_database
 from tests.jobs.messages import PARCEL_SPAM
 from tests.servers import running_server, running_worker, server_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("server")]
+# One at a time, as tests/test_server.py's are; the two modules may run side by side.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("loop")]
 SWITCH_SECONDS = 2.0
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -11,7 +11,12 @@ import {
   classifyOnPage,
   expectNoSeriousViolations,
   screenshotBoth,
+  settle,
 } from './helpers'
+
+// Charts and transitions are still (Chart.js and base.css honour reduced motion), so each
+// screenshot needs only the next frames after a resize rather than a second's wait.
+test.use({ reducedMotion: 'reduce' })
 
 interface Page_ {
   name: string
@@ -81,14 +86,14 @@ test('every page passes an accessibility scan at desktop and phone width, light 
       if (p.name === 'classify' || p.name === 'dashboard') {
         await page.setViewportSize(VIEWPORTS.desktop)
         await page.emulateMedia({ colorScheme: 'dark' })
-        await page.waitForTimeout(1000)
+        await settle(page)
         await page.screenshot({ path: join(SCREENSHOTS, `${p.name}-desktop-dark.png`), fullPage: true })
       }
       await page.emulateMedia({ colorScheme: 'light' })
       await screenshotBoth(page, p.name)
       // Nothing wider than the phone screen.
       await page.setViewportSize(VIEWPORTS.phone)
-      await page.waitForTimeout(300)
+      await settle(page)
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       expect(overflow, `${p.path} scrolls sideways at phone width`).toBeLessThanOrEqual(0)
       await page.setViewportSize(VIEWPORTS.desktop)

@@ -23,6 +23,8 @@ from tagloop.ml.split import train_test_split_indices
 from tests.api.helpers import HAM, SPAM
 
 # One worker trains the module's models once, instead of each xdist worker training them.
+# The two slowest tests use none of them and have groups of their own, so that another
+# worker can run them meanwhile.
 pytestmark = [pytest.mark.flair, pytest.mark.xdist_group("flair")]
 
 try:
@@ -176,6 +178,7 @@ def test_frozen_encoder_is_referenced_not_copied(minilm, tmp_path):
     }
 
 
+@pytest.mark.xdist_group("flair-fine-tuned")
 def test_fine_tuned_encoder_travels_in_the_artifact(sms, tmp_path):
     texts, labels, _, _ = _sample(sms, 48, seed=1)
     model = FlairBackend(embeddings="minilm", epochs=1, batch_size=16, seed=0)
@@ -274,6 +277,7 @@ def test_served_through_the_api(onehot, registry, settings):
         app.extensions["tagloop.core"].store.close()
 
 
+@pytest.mark.xdist_group("flair-cli")
 def test_tagloop_train_backend_flair_registers_a_version(sms, tmp_path):
     """The command line path: data file → train_model → cross-validated metrics (a backend
     without ``fit_cv`` is fitted once per fold, then on all rows) → registry."""

@@ -9,7 +9,8 @@ import pytest
 
 from tagloop.ml.datasets import Dataset
 
-pytestmark = [pytest.mark.flair, pytest.mark.xdist_group("flair")]
+# One worker fits the module's hybrid once (beside, not after, the Flair module's models).
+pytestmark = [pytest.mark.flair, pytest.mark.xdist_group("hybrid")]
 
 try:
     from tagloop.ml.backends.hybrid import DIMENSIONS, HybridBackend
