@@ -7,8 +7,10 @@ with a simulated person who answers with the true label.
 Per data set and seed: a quarter of the rows is held out for scoring (never asked about),
 the rest is the unlabelled pile. Both strategies start from zero labels and are asked one
 label at a time. The queue does what the service does, with the same functions: the order
-is ``ml.selection.queue_order`` over the open texts (the diverse sample before any model,
-then the least sure first, spread over clusters, 20% random; seed 0, as
+is ``ml.selection.queue_order`` over the open texts (the diverse sample before any label;
+before any model, ``ml.selection.order_by_labels`` — the order by a quick scorer of the labels
+so far — whenever ``service.label_training.ranking_due`` says the worker would re-rank; then
+the least sure first, spread over clusters, 20% random; seed 0, as
 ``service.labelling.rank``), and a model is trained — the default backend on every usable
 label — whenever ``service.label_training.next_model`` says the service would queue one,
 with the service's default ``labels_before_first_model`` and ``retrain_after_labels``;
@@ -44,10 +46,10 @@ from report import write_section
 from tagloop.ml.backends import get_backend
 from tagloop.ml.backends.base import Backend
 from tagloop.ml.datasets import load_dataset
-from tagloop.ml.selection import queue_order
+from tagloop.ml.selection import order_by_labels, queue_order
 from tagloop.ml.split import train_test_split_indices
 from tagloop.ml.train import DEFAULT_BACKEND
-from tagloop.service.label_training import next_model
+from tagloop.service.label_training import next_model, ranking_due
 from tagloop.service.projects import ProjectSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,6 +146,7 @@ def simulate(
     run = Run({}, None)
     active: set[str] | None = None
     since = 0
+    ranked_on = 0
     points = set(grid(budget))
     model: Backend | None = None
     while len(asked) < budget and left.any():
@@ -170,6 +173,12 @@ def simulate(
                 if rest.size:
                     proba = np.asarray(model.predict_proba([pool[j] for j in rest]))
                     order = rest[queue_order([pool[j] for j in rest], proba)].tolist()
+            elif ranking_due(Counter(given), active, ranked_on):
+                # Before any model: the worker re-ranks by the labels so far (as the service).
+                ranked_on = n
+                rest = np.flatnonzero(left)
+                done = [pool[j] for j in asked]
+                order = rest[order_by_labels([pool[j] for j in rest], done, given)].tolist()
         if n not in points:
             continue
         scorer = model if trained else fit([pool[j] for j in asked], given)

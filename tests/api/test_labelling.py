@@ -109,6 +109,9 @@ def test_enough_labels_queue_the_first_model(client, inbox, admin_headers):
         label = "bug" if "crash" in item["text"] else "billing"
         client.post(f"{inbox}/items/{item['id']}/label", json={"label": label})
     jobs = client.get("/api/v1/projects/inbox/jobs").get_json()["items"]
+    # Newest first: the model, and before it (once both labels had an item) a ranking of
+    # the queue by the labels so far — one, as none ran (no worker here).
     assert [(j["kind"], j["status"], j["requested_by"]) for j in jobs] == [
-        ("train", "queued", "auto (labelling)")
+        ("train", "queued", "auto (labelling)"),
+        ("rank", "queued", "auto (labelling)"),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tagloop.ml.retrain import load_feedback
-from tagloop.service import items, label_training, labelling, projects
+from tagloop.service import items, jobs, label_training, labelling, projects
 from tagloop.service.job_state import get_job
 from tagloop.service.retrain import run_job
 
@@ -155,3 +155,38 @@ def test_zero_turns_the_trigger_off(core, inbox):
         core.store, core.settings, inbox, project_settings={"labels_before_first_model": 0}
     )
     assert label_some(core, project, 12) == []
+
+
+def test_before_any_model_the_labels_so_far_rank_the_queue(core, inbox):
+    """Once two labels have an item, the worker re-ranks the queue by them, again each time
+    the labels grow by a quarter; the first model's ranking takes over."""
+
+    def rankings() -> list[dict]:  # type: ignore[type-arg]
+        return [j for j in jobs.jobs(core, inbox) if j["kind"] == jobs.RANK]
+
+    label_some(core, inbox, 3, only="spam")
+    assert rankings() == []  # one label: nothing to learn from yet
+    assert label_some(core, inbox, 1, only="ham") == []  # a ranking is no model
+    (queued,) = rankings()
+    assert queued["params"] == {"labels": 4} and queued["status"] == "queued"
+    label_some(core, inbox, 1, only="ham")  # while one is queued, no second one
+    assert len(rankings()) == 1
+    assert run_job(core, queued["id"])
+    done = get_job(core.store, queued["id"])
+    assert done.status == "succeeded", done.error
+    still_open = items.counts(core, inbox)["open"]
+    assert done.result == {"ranked": still_open, "by": "the labels so far"}
+    # Ranked at 4 labels: the next at 4 + 1 (a quarter, at least one) — 5 are given already.
+    label_some(core, inbox, 1, only="ham")
+    assert [j["params"] for j in rankings()] == [{"labels": 6}, {"labels": 4}]
+
+
+def test_the_ranking_schedule() -> None:
+    due = label_training.ranking_due
+    assert not due({"a": 5}, None, 0)  # one label
+    assert not due({"a": 5, "b": 0}, None, 0)
+    assert due({"a": 1, "b": 1}, None, 0)
+    assert not due({"a": 10, "b": 2}, None, 12)
+    assert not due({"a": 12, "b": 2}, None, 12)  # 12 → 15 (a quarter)
+    assert due({"a": 13, "b": 2}, None, 12)
+    assert not due({"a": 20, "b": 20}, {"a", "b"}, 0)  # a model ranks the queue

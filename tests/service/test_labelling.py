@@ -49,6 +49,22 @@ def test_before_any_model_the_first_items_cover_the_pile(core, inbox):
     assert all(item["suggestion"] is None for item in first)
 
 
+def test_before_any_model_the_labels_so_far_order_the_queue(core, inbox):
+    """One label each of two topics: the texts they cannot tell apart — the other two
+    topics — come next (every fifth is the random share), not more of the same."""
+    served = labelling.next_items(core, inbox, "client:a", limit=8)
+    for name in ("bug", "billing"):
+        item = next(i for i in served if topic(i["text"]) == name)
+        labelling.label(core, inbox, item["id"], name, "client:a")
+    assert labelling.rank(core, inbox) == 0  # the order is not stale: no model changed
+    assert labelling.rank(core, inbox, again=True) == 118
+    labelling.next_items(core, inbox, "client:a", limit=1)  # renews the six held
+    others = labelling.next_items(core, inbox, "client:b", limit=8)
+    doubts = [topic(item["text"]) for n, item in enumerate(others, 1) if n % 5]
+    assert set(doubts) <= {"login", "shipping"}, doubts
+    assert all(item["suggestion"] is None for item in others)
+
+
 def test_no_item_is_served_twice(core, inbox):
     seen: list[int] = []
     while batch := labelling.next_items(core, inbox, "client:a", limit=7):

@@ -5,6 +5,11 @@
   text from each cluster in turn, biggest cluster first, each cluster's texts nearest its
   centre first. The first labels therefore cover the kinds of text the pile holds instead
   of the file's first rows.
+* **Before any model, from the first labels** (``order_by_labels``): once two labels
+  have an item, ``provisional_proba`` — logistic regression with balanced class weights on
+  TF-IDF words, fitted on the labels so far in milliseconds — stands in for the model in
+  ``uncertain_order``, so the early labels go where the labels so far disagree (and a rare
+  label's likely members come up) instead of to the rest of the diverse sample.
 * **With a model** (``uncertain_order``): the texts the model is least sure of come first,
   by *margin* (top probability minus the second). Within the uncertain head of the queue a
   text is held back while another of its cluster was among the last ``WINDOW`` picks, so a
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 MAX_CLUSTERS = 100
 RANDOM_SHARE = 0.2
@@ -129,3 +135,29 @@ def _spread(candidates: np.ndarray, cluster_of: np.ndarray) -> list[int]:
         if recent.maxlen:
             recent.append(int(cluster_of[item]))
     return out
+
+
+def provisional_proba(
+    texts: Sequence[str], labelled_texts: Sequence[str], labels: Sequence[str]
+) -> np.ndarray | None:
+    """Before any model: how likely each of ``texts`` is to have each label (columns in
+    sorted label order), by a quick scorer fitted on the labels so far — logistic regression
+    (balanced class weights, so a rare label found twice counts as much as a common one
+    found fifty times) on TF-IDF words of the texts and the labelled ones. None while fewer
+    than two labels have an item. Milliseconds for a few hundred labels; the TF-IDF of the
+    texts dominates (seconds for 100,000)."""
+    if len(set(labels)) < 2 or not texts:
+        return None
+    vectorizer = TfidfVectorizer(sublinear_tf=True, max_features=20_000)
+    vectorizer.fit([*texts, *labelled_texts])
+    model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1_000)
+    model.fit(vectorizer.transform(labelled_texts), list(labels))
+    return np.asarray(model.predict_proba(vectorizer.transform(texts)))
+
+
+def order_by_labels(
+    texts: Sequence[str], labelled_texts: Sequence[str], labels: Sequence[str], seed: int = 0
+) -> np.ndarray:
+    """The queue before any model: ``queue_order`` by the ``provisional_proba`` of the labels
+    given so far, the diverse order while fewer than two labels have an item."""
+    return queue_order(texts, provisional_proba(texts, labelled_texts, labels), seed)

@@ -37,6 +37,8 @@ from tagloop.store.models import Feedback, Job, ModelVersion, Prediction
 
 RETRAIN = "retrain"
 TRAIN = "train"
+RANK = "rank"  # order the labelling queue by the labels so far (before any model)
+KIND_NAMES = {RETRAIN: "retraining", TRAIN: "training", RANK: "ranking"}
 UPLOADS = "uploads"  # under TAGLOOP_HOME: data files handed to training jobs
 
 
@@ -45,8 +47,7 @@ class JobInProgress(Conflict):
 
     def __init__(self, job: Job) -> None:
         super().__init__(
-            f"{'retraining' if job.kind == RETRAIN else 'training'} job {job.id} is already "
-            f"{job.status}",
+            f"{KIND_NAMES.get(job.kind, job.kind)} job {job.id} is already {job.status}",
             details={"job_id": job.id},
         )
         self.job = job
@@ -168,6 +169,25 @@ def train_from_data(
         requested_by,
         requested_by_id=requested_by_id,
     )
+
+
+def rank(core: Core, project: ProjectRef, labels: int, *, requested_by: str) -> Job:
+    """Queue ranking the project's labelling queue by its ``labels`` labels so far (before
+    any model; ``service.label_training.ranking_due``): the worker does it, so a label
+    never waits for it."""
+    return submit(core, project, RANK, {"labels": labels}, requested_by)
+
+
+def last_ranking(core: Core, project: ProjectRef) -> int:
+    """How many labels the newest ranking job was queued at (0 before any)."""
+    with core.store.session() as session:
+        params = session.scalar(
+            select(Job.params)
+            .where(Job.project_id == project.id, Job.kind == RANK)
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
+    return int((params or {}).get("labels", 0))
 
 
 def jobs(core: Core, project: ProjectRef, limit: int = 50) -> list[dict[str, Any]]:

@@ -18,14 +18,20 @@
   items is one the active model cannot predict: a fresh model is trained from all the labels
   and activated, as for the first one.
 
+* **Before any model** the labels still order the queue: once two labels have an item, and
+  each time the labels grew by a quarter since (``ranking_due``), a ``rank`` job has the
+  worker re-rank the queue by a quick scorer fitted on them (``ml.selection``), so the
+  items the first model needs are found sooner.
+
 Each check is a few counts; it runs after every label and queues at most one job of a kind
 (``service.jobs``). The worker re-ranks the queue with the new model when a job succeeds.
-``next_model`` is the whole schedule as a pure function: ``benchmarks/bench_labelling.py``
-simulates a person labelling with it.
+``next_model`` and ``ranking_due`` are the whole schedule as pure functions:
+``benchmarks/bench_labelling.py`` simulates a person labelling with them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 from collections.abc import Collection, Mapping
@@ -88,6 +94,23 @@ def next_model(
     return Due(False, f"{since} labels since the last model, which learnt from {trained_on}")
 
 
+def labels_before_next_ranking(ranked_on: int) -> int:
+    """Labels after a ranking by ``ranked_on`` labels until the next ranking is due."""
+    return max(1, math.ceil(ranked_on * GROWTH))
+
+
+def ranking_due(
+    counts: Mapping[str, int], active_labels: Collection[str] | None, ranked_on: int
+) -> bool:
+    """Before any model: whether the queue is due a ranking by the labels so far
+    (``ml.selection.order_by_labels``) — once two labels have an item, then each time the
+    labels grew by a quarter (at least one) since ``ranked_on``. With a model, its own
+    ranking follows each model instead."""
+    if active_labels is not None or sum(1 for n in counts.values() if n > 0) < 2:
+        return False
+    return sum(counts.values()) >= ranked_on + labels_before_next_ranking(ranked_on)
+
+
 def label_counts(core: Core, project: ProjectRef) -> Counter[str]:
     with core.store.session() as session:
         rows = session.execute(
@@ -100,11 +123,11 @@ def label_counts(core: Core, project: ProjectRef) -> Counter[str]:
 
 def labelled_dataset(core: Core, project: ProjectRef) -> Dataset:
     """Every labelled item of the project, oldest label first."""
-    texts, labels = _labelled(core, project)
+    texts, labels = labelled(core, project)
     return Dataset.from_rows(texts, labels, source=f"labels of {project.slug}")
 
 
-def _labelled(core: Core, project: ProjectRef) -> tuple[list[str], list[str]]:
+def labelled(core: Core, project: ProjectRef) -> tuple[list[str], list[str]]:
     with core.store.session() as session:
         rows = session.execute(
             select(Item.text, Item.label)
@@ -132,22 +155,29 @@ def labels_since_last_model(core: Core, project: ProjectRef) -> int:
 
 
 def after_label(core: Core, project: ProjectRef) -> str | None:
-    """Queue the training the labels call for, if any; returns what was queued and why."""
+    """Queue the training the labels call for, if any, and returns what was queued and why;
+    before any model, else a ranking of the queue by the labels when one is due (not
+    returned: it is no model)."""
     if unfinished(core.store, jobs.TRAIN, project.id) or unfinished(
         core.store, jobs.RETRAIN, project.id
     ):
         return None
     registry = core.registry(project)
     active = registry.active()
+    active_labels = None if active is None else active.labels
     counts = label_counts(core, project)
     due = next_model(
         counts,
-        None if active is None else active.labels,
+        active_labels,
         labels_since_last_model(core, project),
         project.settings.labels_before_first_model,
         project.settings.retrain_after_labels,
     )
     if due is None:
+        if ranking_due(counts, active_labels, jobs.last_ranking(core, project)):
+            # One queued or running already: it will rank by the labels it finds.
+            with contextlib.suppress(jobs.JobInProgress, Conflict):
+                jobs.rank(core, project, sum(counts.values()), requested_by=REQUESTED_BY)
         return None
     latest = registry.history(limit=1)
     ours = bool(latest) and latest[0].actor == REQUESTED_BY
@@ -177,4 +207,4 @@ def after_label(core: Core, project: ProjectRef) -> str | None:
 def learning_curve(core: Core, project: ProjectRef) -> list[dict[str, Any]]:
     """Cross-validated accuracy and macro-F1 against the number of labels so far
     (``ml.learning_curve``); computed on request, a few seconds for a thousand labels."""
-    return curve(*_labelled(core, project))
+    return curve(*labelled(core, project))

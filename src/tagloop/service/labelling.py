@@ -1,9 +1,11 @@
 """The labelling queue of a project: what to ask next, and a person's answers.
 
-Order: ``ml/selection.py`` — a spread over clusters before any model, then the texts the
-active model is least sure of, spread over clusters, with 20% random picks. The order is a
-``rank`` per open item, (re)computed when an open item has none (just imported) or was
-ranked by another model than the active one.
+Order: ``ml/selection.py`` — a spread over clusters before any label, then (before any
+model) the order a quick scorer fitted on the labels so far gives, then the texts the active
+model is least sure of, spread over clusters, with 20% random picks. The order is a ``rank``
+per open item, (re)computed when an open item has none (just imported) or was ranked by
+another model than the active one, and — before any model — by the worker's ``rank`` job as
+the labels grow (``service.label_training.ranking_due``).
 
 Nobody gets an item another person holds: handing out items locks the project's queue (a
 write to its row: SQLite's write lock, a PostgreSQL row lock), picks open items nobody holds
@@ -21,9 +23,10 @@ from typing import Any, TypedDict
 import numpy as np
 from sqlalchemy import and_, func, or_, select, update
 
-from tagloop.ml.selection import queue_order
+from tagloop.ml.selection import order_by_labels, queue_order
 from tagloop.service.core import Core
 from tagloop.service.errors import Conflict, Invalid, NotFound, ServiceError
+from tagloop.service.label_training import labelled
 from tagloop.service.projects import ProjectRef
 from tagloop.store.models import Item, Project, utcnow
 
@@ -106,15 +109,17 @@ def needs_ranking(core: Core, project: ProjectRef) -> bool:
         return session.scalar(stale.limit(1)) is not None
 
 
-def rank(core: Core, project: ProjectRef, *, seed: int = 0) -> int:
+def rank(core: Core, project: ProjectRef, *, seed: int = 0, again: bool = False) -> int:
     """Order the project's open items (see the module docstring); returns how many (0 when
-    another process ranked them meanwhile)."""
+    another process ranked them meanwhile, unless ``again``: a ranking by the labels so far,
+    which are newer than the order)."""
     served = _active_model(core, project)
     version = None if served is None else served.version
+    done = labelled(core, project) if served is None else ([], [])
     with core.store.transaction() as session:
         _lock_queue(session, project)
         open_items = select(Item.id).where(Item.project_id == project.id, Item.status == OPEN)
-        if session.scalar(open_items.where(_stale(version)).limit(1)) is None:
+        if not again and session.scalar(open_items.where(_stale(version)).limit(1)) is None:
             return 0
         rows = session.execute(
             select(Item.id, Item.text)
@@ -125,7 +130,7 @@ def rank(core: Core, project: ProjectRef, *, seed: int = 0) -> int:
         texts = [r[1] for r in rows]
         values: list[dict[str, Any]]
         if served is None:
-            order = queue_order(texts, None, seed)
+            order = order_by_labels(texts, *done, seed=seed)
             values = [
                 {
                     "id": ids[i],

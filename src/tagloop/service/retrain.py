@@ -28,7 +28,7 @@ from tagloop.ml.train import DEFAULT_BACKEND, DEFAULT_FOLDS, cross_validate, tra
 from tagloop.service import projects
 from tagloop.service.core import Core
 from tagloop.service.job_state import JobRun, claim, get_job
-from tagloop.service.jobs import RETRAIN, TRAIN
+from tagloop.service.jobs import RANK, RETRAIN, TRAIN
 from tagloop.service.policy import Decision, decide
 from tagloop.service.projects import ProjectRef
 from tagloop.service.training import register
@@ -57,6 +57,8 @@ def run_job(
             _train(core, project, run)
         elif job.kind == RETRAIN:
             _retrain(core, project, run)
+        elif job.kind == RANK:
+            _rank(core, project, run)
         else:
             raise RetrainError(f"unknown job kind {job.kind!r}")
     _rerank(core, job.project_id)
@@ -74,6 +76,17 @@ def _rerank(core: Core, project_id: int) -> None:
             labelling.rank(core, project)
     except Exception:
         log.exception("re-ranking the labelling queue of project %s failed", project_id)
+
+
+def _rank(core: Core, project: ProjectRef, run: JobRun) -> None:
+    """Order the labelling queue by the labels so far (``service.label_training``'s
+    ``ranking_due``); once a model is active, its own ranking stands."""
+    from tagloop.service import labelling
+
+    run.progress("ranking the labelling queue", 0.1)
+    with_model = core.registry(project).active_id() is not None
+    ranked = labelling.rank(core, project, again=not with_model)
+    run.succeed({"ranked": ranked, "by": "the model" if with_model else "the labels so far"})
 
 
 def _train(core: Core, project: ProjectRef, run: JobRun) -> None:
