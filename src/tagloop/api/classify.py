@@ -18,6 +18,9 @@ from tagloop.service.predictions import classify as run
 
 bp = APIBlueprint("classify", __name__, url_prefix="/api/v1", tag="Classify")
 
+# Where a prediction came from, as stored: one text, or a batch.
+SINGLE_SOURCE, BATCH_SOURCE = "api", "batch"
+
 # One text answers a PredictionOut, a batch a BatchOut.
 RESPONSES: dict[int | str, Any] = {
     200: {
@@ -66,7 +69,7 @@ def classify(body: dict[str, Any], query: dict[str, Any]) -> Any:
         core(),
         project(),
         texts,
-        source="api" if single else "batch",
+        source=SINGLE_SOURCE if single else BATCH_SOURCE,
         client=existing_client(),
         explain=query["explain"],
     )

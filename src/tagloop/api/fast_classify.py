@@ -30,6 +30,7 @@ from apiflask import APIFlask
 
 from tagloop.api import observability
 from tagloop.api.auth import identify
+from tagloop.api.classify import SINGLE_SOURCE
 from tagloop.api.classify import classify as classify_view
 from tagloop.api.headers import HEADERS
 from tagloop.api.jsonio import MIMETYPE, encode
@@ -133,7 +134,7 @@ class FastClassify:
             check_text(text, self.max_length)
             # classify stores its rows last: when it raises, nothing was stored, and Flask
             # may run it again to answer the error as the route does.
-            result = classify(core, project, [text], source="api")
+            result = classify(core, project, [text], source=SINGLE_SOURCE)
         except Exception:
             return None
         prediction = result.predictions[0]

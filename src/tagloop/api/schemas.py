@@ -103,14 +103,12 @@ class TextList(fields.List):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if type(value) is list and value and set(map(type, value)) == {str}:
-            joined = "\n".join(value)
             try:
-                joined.encode()
-            except UnicodeEncodeError:
-                pass
+                check_storable("\n".join(value))  # one pass over all of them
+            except ValidationError:
+                pass  # item by item below, so the error names the item
             else:
-                if "\x00" not in joined:
-                    return list(value)
+                return list(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
 
