@@ -5,6 +5,7 @@ with a fresh database per test — a real SQLite file, and a real PostgreSQL dat
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -72,24 +73,31 @@ def trained(sms_dataset):  # type: ignore[no-untyped-def]
 POSTGRES_URL = os.environ.get("TAGLOOP_TEST_POSTGRES_URL", "")
 
 
-def _postgres_database() -> Iterator[str]:
+def _postgres_admin() -> Engine:
     if not POSTGRES_URL:
         if os.environ.get("CI"):
             pytest.fail("TAGLOOP_TEST_POSTGRES_URL is not set: run the tests with 'make test'")
         pytest.skip("no PostgreSQL server (set TAGLOOP_TEST_POSTGRES_URL or run 'make test')")
-    name = f"tagloop_t_{uuid.uuid4().hex[:12]}"
     admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_URL.rsplit("/", 1)[0]
+    return create_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_database(template: str = "") -> Iterator[str]:
+    """A new database on the test server, dropped afterwards: empty, or a copy of
+    ``template``."""
+    admin = _postgres_admin()
+    name = f"tagloop_t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
-        yield f"{base}/{name}"
-    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+        base = POSTGRES_URL.rsplit("/", 1)[0]
         try:
-            _drop_database(admin, name)
+            yield f"{base}/{name}"
         finally:
-            admin.dispose()  # also when the drop fails, so no connection is left to leak
+            _drop_database(admin, name)
+    finally:
+        admin.dispose()  # also when the drop fails, so no connection is left to leak
 
 
 def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
@@ -107,13 +115,52 @@ def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
             time.sleep(0.25)
 
 
+def _migrated(url: str) -> None:
+    from tagloop.store.db import make_engine, migrate
+
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()  # a template is copied only while nobody is connected to it
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test process; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "tagloop.db"
+    _migrated(f"sqlite:///{path}")
+    assert not path.with_name("tagloop.db-wal").exists()  # the last close checkpointed it
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per test process, the template of each
+    test's database (CREATE DATABASE ... TEMPLATE copies it in a fraction of a migration)."""
+    template = _postgres_database()
+    url = next(template)
+    _migrated(url)
+    yield url.rsplit("/", 1)[1]
+    next(template, None)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: once as a SQLite file, once on PostgreSQL."""
+    """A fresh database of this test's own, once as a SQLite file, once on PostgreSQL. It
+    holds no rows and its schema is at head: a copy of a database migrated once per test
+    process, so opening it finds nothing to migrate. A test marked ``empty_database``
+    (migrations, servers meeting a new database) gets one with no schema at all."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tagloop.db'}"
-    else:
+        path = tmp_path / "tagloop.db"
+        if not empty:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
+    elif empty:
         yield from _postgres_database()
+    else:
+        yield from _postgres_database(template=request.getfixturevalue("migrated_postgres"))
 
 
 @pytest.fixture

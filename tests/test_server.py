@@ -163,6 +163,7 @@ def metric_values(text_format: str) -> dict[tuple[str, tuple], float]:
     }
 
 
+@pytest.mark.empty_database
 def test_two_servers_start_at_once_on_a_fresh_database_and_pick_up_a_new_model(
     start_server, settings, database_url, trained
 ):

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,6 +17,9 @@ from sqlalchemy import JSON, MetaData, create_engine, inspect, text
 
 from tagloop.store.db import alembic_config, make_engine, migrate
 from tagloop.store.models import Base
+
+# Each test starts from a database with no schema (or an old one), as an upgrade does.
+pytestmark = pytest.mark.empty_database
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -69,9 +72,26 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to head; safe to call from many processes at once."""
+    """Upgrade the schema to head; safe to call from many processes at once.
+
+    A database already at head (every start but the first after an upgrade) is seen with one
+    read, without the lock or Alembic's environment: each server worker, worker and command
+    opens the store, and loading every migration script for nothing cost 30-50 ms each time.
+    """
+    if _current_revision(engine) == _head_revision():
+        return
     with _migration_lock(engine):
         command.upgrade(alembic_config(engine), "head")
+
+
+@cache
+def _head_revision() -> str | None:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 @contextmanager
