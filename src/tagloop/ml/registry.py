@@ -15,6 +15,7 @@ import platform
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,12 @@ class IntegrityError(RegistryError):
 
 
 def library_versions() -> dict[str, str]:
+    return dict(_library_versions())
+
+
+@cache
+def _library_versions() -> dict[str, str]:
+    """The versions this process runs (read once: each lookup scans the installed packages)."""
     found = {"python": platform.python_version()}
     for name in LIBRARIES:
         try:
