@@ -15,7 +15,7 @@ ifeq ($(TAGLOOP_DATA),)
   endif
 endif
 
-.PHONY: run serve install web test test-python test-frontend lint format typecheck bench clean openapi
+.PHONY: run serve install web test test-python test-frontend lint format typecheck bench clean openapi services
 
 run: install web ## Set up everything and serve at http://127.0.0.1:8000
 	$(BIN)/tagloop ensure-model $(SMS_COSTS)
@@ -71,10 +71,16 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-test frontend/node_modules/.installed ## Lint, type-check and run every test
-	source scripts/test-services.sh && \
+# The Python packages, the web app's and the services (apt-get, PostgreSQL) are set up side
+# by side: each mostly waits on the disk or the network.
+test: ## Lint, type-check and run every test
+	$(MAKE) --no-print-directory -j3 $(VENV)/.installed-test frontend/node_modules/.installed services
+	source scripts/test-services.sh >/dev/null && \
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck test-frontend-static && \
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+services:
+	bash scripts/test-services.sh
 
 test-frontend-static:
 	@generated=$$(mktemp --suffix=.d.ts) && cd frontend && \

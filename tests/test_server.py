@@ -221,6 +221,9 @@ def test_two_servers_start_at_once_on_a_fresh_database_and_pick_up_a_new_model(
     assert "missing" in not_ready.json()["checks"]["model"]
 
 
+# Cookies, metrics and sessions across workers do not depend on the database; that every
+# worker sees the others' writes on both is test_a_fresh_id_is_readable_from_every_worker's.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_tutorial_cookies_and_metrics_across_workers(start_server, settings, active_version):
     server = start_server(settings.home)
     server.wait("/readyz")
@@ -395,6 +398,7 @@ def test_a_fresh_id_is_readable_from_every_worker(start_server, settings, active
     assert unknown.status == 404 and time.monotonic() - started < 2  # answered at once
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # as the cookies' test
 def test_real_tokens_and_sessions_over_http(start_server, settings, active_version):
     """API tokens and a browser session against a real server with two workers (the
     session is signed with the key every worker shares)."""
