@@ -36,6 +36,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = shards + [item for item in items if item not in shards]
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords hashed in the test process use argon2id at its cheapest parameters, as
+    Django advises for test suites: tagloop's own (64 MiB, 3 passes, 4 lanes) cost 0.1-0.2 s
+    a hash, and a test of roles makes five accounts. Hashing and verifying are still real
+    argon2id; servers started by the tests use the real parameters, and a test marked
+    ``real_password_cost`` (the one that checks them) keeps them too."""
+    if request.node.get_closest_marker("real_password_cost"):
+        return
+    from argon2 import PasswordHasher, profiles
+
+    from tagloop.service import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+
+
 def shared_data_path() -> Path:
     override = os.environ.get("TAGLOOP_TEST_DATA")
     path = (
