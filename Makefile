@@ -15,7 +15,7 @@ ifeq ($(TAGLOOP_DATA),)
   endif
 endif
 
-.PHONY: run serve install web test test-python test-frontend lint format typecheck bench clean openapi services
+.PHONY: run serve install web test test-python test-frontend lint format typecheck bench clean openapi services frontend-types frontend-unit
 
 run: install web ## Set up everything and serve at http://127.0.0.1:8000
 	$(BIN)/tagloop ensure-model $(SMS_COSTS)
@@ -76,19 +76,22 @@ typecheck: install
 test: ## Lint, type-check and run every test
 	$(MAKE) --no-print-directory -j3 $(VENV)/.installed-test frontend/node_modules/.installed services
 	source scripts/test-services.sh >/dev/null && \
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck test-frontend-static && \
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck frontend-unit frontend-types web && \
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 services:
 	bash scripts/test-services.sh
 
-test-frontend-static:
+# The web app's checks are separate targets so that `make -j2` spreads them over the cores.
+frontend-types: frontend/node_modules/.installed
 	@generated=$$(mktemp --suffix=.d.ts) && cd frontend && \
 	  npx openapi-typescript ../docs/openapi.json -o $$generated >/dev/null 2>&1 && \
 	  { cmp -s $$generated src/api/schema.d.ts || \
 	    { echo "frontend/src/api/schema.d.ts is stale: run 'make openapi'" >&2; exit 1; }; }
-	cd frontend && npm run typecheck && npm run test:unit
-	$(MAKE) --no-print-directory web
+	cd frontend && npm run typecheck
+
+frontend-unit: frontend/node_modules/.installed
+	cd frontend && npm run test:unit
 
 bench: $(VENV)/.installed-test web ## Measure; results go to docs/benchmarks.md
 	@command -v wrk >/dev/null || { echo "installing wrk (apt-get), the load generator"; \
