@@ -72,12 +72,14 @@ typecheck: install
 	$(BIN)/mypy
 
 # The Python packages, the web app's and the services (apt-get, PostgreSQL) are set up side
-# by side: each mostly waits on the disk or the network.
+# by side: each mostly waits on the disk or the network. The tests start many Python
+# processes (servers, workers, commands): they keep the bytecode they compile, even where the
+# environment says not to (PYTHONDONTWRITEBYTECODE), rather than each compiling tagloop anew.
 test: ## Lint, type-check and run every test
 	$(MAKE) --no-print-directory -j3 $(VENV)/.installed-test frontend/node_modules/.installed services
 	source scripts/test-services.sh >/dev/null && \
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck frontend-unit frontend-types web && \
-	$(BIN)/pytest -n 2 --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist loadgroup
 
 services:
 	bash scripts/test-services.sh
