@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 
 from tagloop.ml.backends.sklearn import SklearnBackend
 from tagloop.ml.split import cross_validation_folds
@@ -45,6 +44,8 @@ def cross_validated(texts: Sequence[str], labels: Sequence[str], seed: int = 0) 
     for train, test in cross_validation_folds(x, list(y), k=FOLDS, seed=seed):
         model = SklearnBackend(seed=seed).fit([x[i] for i in train], list(y[train]))
         predicted[test] = model.predict([x[i] for i in test])
+    from sklearn.metrics import accuracy_score, f1_score
+
     return {
         "labels": len(labels),
         "accuracy": float(accuracy_score(y, predicted)),

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 ECE_BINS = 15
 
@@ -30,6 +29,8 @@ def _roc_auc(truth: np.ndarray, proba: np.ndarray, present: np.ndarray) -> float
     """Binary: AUC of the second class. Multi-class: macro one-vs-rest over present classes."""
     if present.sum() < 2:
         return None
+    from sklearn.metrics import roc_auc_score
+
     if proba.shape[1] == 2:
         return _float(roc_auc_score(truth == 1, proba[:, 1]))
     scores = [roc_auc_score(truth == k, proba[:, k]) for k in np.flatnonzero(present)]

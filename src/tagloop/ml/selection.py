@@ -25,9 +25,6 @@ from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 MAX_CLUSTERS = 100
 RANDOM_SHARE = 0.2
@@ -42,6 +39,9 @@ def clusters(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.ndarra
     k = max(1, min(MAX_CLUSTERS, round(math.sqrt(n)), n))
     if n < 3:
         return np.zeros(n, dtype=np.int64), np.zeros(n)
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectors = TfidfVectorizer(sublinear_tf=True, max_features=20_000).fit_transform(texts)
     # The centres are learnt on a sample: as good for ordering, and seconds for 100k texts.
     rng = np.random.default_rng(seed)
@@ -148,6 +148,9 @@ def provisional_proba(
     texts dominates (seconds for 100,000)."""
     if len(set(labels)) < 2 or not texts:
         return None
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
     vectorizer = TfidfVectorizer(sublinear_tf=True, max_features=20_000)
     vectorizer.fit([*texts, *labelled_texts])
     model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1_000)

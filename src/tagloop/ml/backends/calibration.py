@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import expit, log_softmax, softmax
 from threadpoolctl import threadpool_limits
 
@@ -70,6 +69,8 @@ def fit_calibrator(
     start = np.concatenate([np.ones(m), np.zeros(m)])
     # One BLAS thread: the optimiser's tiny vector operations cost milliseconds each when
     # a BLAS thread pool wakes up for them on a busy machine (measured: 12 ms per step).
+    from scipy.optimize import minimize
+
     with threadpool_limits(limits=1, user_api="blas"):
         result = minimize(loss, start, jac=True, method="L-BFGS-B")
     return result.x[:m] / scale, result.x[m:].copy()

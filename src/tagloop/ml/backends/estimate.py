@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from tagloop.ml.backends.linear_text import Block, LinearTextBackend, stack, vectorize_block
 
@@ -40,6 +39,8 @@ def fit_seconds(
         return 0.0
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[c] for c in labels])
+    from sklearn.exceptions import ConvergenceWarning
+
     estimator: Any = model.estimator(rows)
     started = time.perf_counter()
     with warnings.catch_warnings():

@@ -23,15 +23,10 @@ import itertools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import RidgeClassifier, SGDClassifier
-from sklearn.naive_bayes import ComplementNB
-from sklearn.svm import LinearSVC
 
 from tagloop.ml.backends.artifact import read_artifact, write_artifact
 from tagloop.ml.backends.base import Contribution, Progress
@@ -39,6 +34,9 @@ from tagloop.ml.backends.calibration import apply_calibrator, apply_calibrator_o
 from tagloop.ml.backends.errors import ArtifactError
 from tagloop.ml.backends.linear_scorer import LinearScorer
 from tagloop.ml.split import IndexArray, cross_validation_folds, duplicate_groups
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 # A block: (analyzer, (low, high) n-gram lengths).
 Block = tuple[str, tuple[int, int]]
@@ -113,6 +111,8 @@ def vectorize_block(
     block: Block, texts: Sequence[str], min_df: int, max_features: int | None
 ) -> tuple[sp.csr_matrix, TfidfVectorizer]:
     """One block's TF-IDF matrix (float32, to halve its memory) and its fitted vectorizer."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     analyzer, grams = block
     vectorizer = TfidfVectorizer(
         analyzer=analyzer,
@@ -190,6 +190,10 @@ class LinearTextBackend:
 
     def estimator(self, rows: int) -> Any:
         """A fresh scikit-learn estimator taking ``fit(X, y, sample_weight=...)``."""
+        from sklearn.linear_model import RidgeClassifier, SGDClassifier
+        from sklearn.naive_bayes import ComplementNB
+        from sklearn.svm import LinearSVC
+
         if self.model == "ridge":
             return RidgeClassifier(alpha=self.alpha, random_state=self.seed)
         if self.model == "svm":
@@ -217,6 +221,9 @@ class LinearTextBackend:
         self, features: sp.csr_matrix, y: np.ndarray, weights: np.ndarray, n_classes: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """(coef, intercept) with one row per score: one for two classes, else one per class."""
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.naive_bayes import ComplementNB
+
         model = self.estimator(features.shape[0])
         with warnings.catch_warnings():
             # liblinear stopping at max_iter still gives a usable, nearly optimal model; the

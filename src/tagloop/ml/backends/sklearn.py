@@ -21,11 +21,12 @@ fast path, so saved and in-memory models give the same numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
-
-from sklearn.linear_model import RidgeClassifier
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tagloop.ml.backends.linear_text import Block, LinearTextBackend
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import RidgeClassifier
 
 
 class SklearnBackend(LinearTextBackend):
@@ -71,4 +72,6 @@ class SklearnBackend(LinearTextBackend):
         return [("char_wb", (low, high))]
 
     def estimator(self, rows: int) -> RidgeClassifier:
+        from sklearn.linear_model import RidgeClassifier
+
         return RidgeClassifier(alpha=self.alpha, random_state=self.seed)
