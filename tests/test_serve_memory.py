@@ -80,7 +80,7 @@ for body, query in (({"text": "WIN a prize"}, ""), ({"texts": ["WIN", "lunch?"]}
     assert reply.status_code == 200, reply.get_json()
 for path in ("/api/v1/predictions", "/api/v1/stats", "/api/v1/labelling/next"):
     assert client.get(path).status_code == 200, path
-training_only = ("sklearn", "scipy.stats", "scipy.optimize")
+training_only = ("sklearn", "scipy.stats", "scipy.optimize", "huey", "redis")
 print(" ".join(sorted(m for m in sys.modules if m.startswith(training_only))))
 """
 

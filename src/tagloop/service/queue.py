@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-
-from huey import Huey, RedisHuey, SqliteHuey
+from typing import TYPE_CHECKING
 
 from tagloop.config import Settings
+
+if TYPE_CHECKING:
+    from huey import Huey
 
 log = logging.getLogger(__name__)
 TASK = "run-job"  # one Huey task: the worker runs the job the id names, whatever its kind
@@ -25,6 +27,10 @@ class QueueError(RuntimeError):
 
 
 def make_huey(settings: Settings) -> Huey:
+    # Imported here: huey loads redis and psycopg with it (0.3 s), and a server process
+    # that never queues a job need not.
+    from huey import RedisHuey, SqliteHuey
+
     url = settings.queue_url
     if url.startswith(("redis://", "rediss://", "unix://")):
         try:
