@@ -37,6 +37,7 @@ def test_defaults_and_parsing(tmp_path: Path) -> None:
         ("TAGLOOP_MAX_BATCH", "lots", "TAGLOOP_MAX_BATCH"),
         ("TAGLOOP_STORE_TEXT", "maybe", "expected true or false"),
         ("TAGLOOP_LABEL_NAMES", "[1]", "JSON object"),
+        ("TAGLOOP_RESPAWN_SECONDS", "0", "TAGLOOP_RESPAWN_SECONDS must be above 0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:

@@ -581,7 +581,9 @@ def test_200_slow_clients_do_not_hold_up_the_others(start_server, settings, acti
 def test_sighup_replaces_every_worker_without_a_failed_request(
     start_server, settings, active_version
 ):
-    server = start_server(settings.home)
+    # 6 s for each new worker to start rather than 12: the old ones stop sooner, so a new
+    # worker that was not listening in time would fail requests sooner, not later.
+    server = start_server(settings.home, TAGLOOP_RESPAWN_SECONDS="6")
     server.wait("/readyz")
 
     def classify() -> str:

@@ -82,6 +82,9 @@ class Settings:
         default_factory=lambda: os.cpu_count() or 1, metadata={"env": "TAGLOOP_WORKERS"}
     )
     model_poll_seconds: float = field(default=0.5, metadata={"env": "TAGLOOP_MODEL_POLL_SECONDS"})
+    # On SIGHUP granian starts a new worker, waits this long, then stops the old one, without
+    # asking whether the new one listens yet: room for a slow start (docs/deployment.md).
+    respawn_seconds: float = field(default=12.0, metadata={"env": "TAGLOOP_RESPAWN_SECONDS"})
     queue_url: str = field(default="", metadata={"env": "TAGLOOP_QUEUE_URL"})
     auto_retrain_after: int = field(default=0, metadata={"env": "TAGLOOP_AUTO_RETRAIN_AFTER"})
     auto_promote_metric: str = field(default="", metadata={"env": "TAGLOOP_AUTO_PROMOTE_METRIC"})
@@ -89,6 +92,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
+        if not self.respawn_seconds > 0:
+            raise ValueError(f"TAGLOOP_RESPAWN_SECONDS must be above 0, not {self.respawn_seconds}")
         if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
             raise ValueError(
                 f"TAGLOOP_ADMIN_TOKEN is {len(self.admin_token)} characters long: use at least "

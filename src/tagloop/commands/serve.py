@@ -48,11 +48,7 @@ class Server:
             log_level=LogLevels(os.environ.get("TAGLOOP_LOG_LEVEL", "info")),
             log_access=bool(os.environ.get("TAGLOOP_ACCESS_LOG")),
             respawn_failed_workers=True,
-            # On SIGHUP granian starts a new worker, waits this long, then stops the old one,
-            # without asking whether the new one listens yet: leave room for a slow start
-            # (loading the app took over 8 s on a busy 2-core machine) so a restart never
-            # leaves the port with no listener.
-            respawn_interval=RESPAWN_SECONDS,
+            respawn_interval=settings.respawn_seconds,
             workers_kill_timeout=20,
         )
 
@@ -65,7 +61,6 @@ class Server:
         )
 
 
-RESPAWN_SECONDS = 12.0  # per worker, on a graceful restart (see Server)
 HEADER_TIMEOUT_MS = 10_000  # a connection that has not sent its headers by then is closed
 
 
