@@ -19,9 +19,17 @@ export const VIEWPORTS = {
 } as const
 export type ViewportName = keyof typeof VIEWPORTS
 
-/** Save `<name>-desktop.png` and `<name>-phone.png`, then go back to the desktop size. */
+/**
+ * Save `<name>-desktop.png` and `<name>-phone.png`, then go back to the desktop size. The
+ * screenshots are taken with reduced motion (base.css then turns transitions off), so each needs
+ * only the next frames after the resize instead of a second's wait; the page then gets back the
+ * motion setting it had, for the rest of its test. (Chart.js reads the setting once, on load: the
+ * pages with charts are shot by pages.spec.ts, which loads every page with reduced motion.)
+ */
 export async function screenshotBoth(page: Page, name: string, prepare?: () => Promise<void>) {
   mkdirSync(SCREENSHOTS, { recursive: true })
+  const reduced = await page.evaluate(() => window.matchMedia('(prefers-reduced-motion: reduce)').matches)
+  if (!reduced) await page.emulateMedia({ reducedMotion: 'reduce' })
   for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(viewport)
     await prepare?.()
@@ -29,6 +37,7 @@ export async function screenshotBoth(page: Page, name: string, prepare?: () => P
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true })
   }
   await page.setViewportSize(VIEWPORTS.desktop)
+  if (!reduced) await page.emulateMedia({ reducedMotion: 'no-preference' })
 }
 
 /**
