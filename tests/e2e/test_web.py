@@ -52,6 +52,12 @@ def test_playwright_specs_pass(tmp_path: Path, trained, shard: str) -> None:  # 
     registry = default_registry(store, home)
     row = registry.register(trained.model, **trained.registry_metadata())
     registry.activate(row.id, actor="e2e", reason="fixture")
+    # A second version to switch to: models.spec.ts would otherwise retrain one through the API
+    # first, a whole retraining run; retrain.spec.ts retrains through the page.
+    registry.register(
+        trained.model,
+        **{**trained.registry_metadata(), "description": "the same model again, to switch to"},
+    )
     store.close()
 
     env = server_env(home, TAGLOOP_ADMIN_TOKEN=ADMIN_TOKEN)
