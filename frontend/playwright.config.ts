@@ -17,7 +17,12 @@ export default defineConfig({
     baseURL,
     viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
-    trace: 'retain-on-failure',
+    // A trace records the page after every action: about a quarter of the browser's CPU in a
+    // run, spent on every test that passes. Off unless asked for: to debug a failure, run with
+    // TAGLOOP_E2E_TRACE=retain-on-failure (pytest passes it on) or `--trace=retain-on-failure`.
+    // A failing test still leaves a screenshot and the error with its call log.
+    trace: (process.env.TAGLOOP_E2E_TRACE as 'on' | 'retain-on-failure' | undefined) ?? 'off',
+    screenshot: 'only-on-failure',
     launchOptions: {
       // Debian's chromium: no browser download is needed (or possible) here.
       executablePath: process.env.TAGLOOP_E2E_CHROMIUM ?? '/usr/bin/chromium',

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, type APIRequestContext, type Page } from '@playwright/test'
-import AxeBuilder from '@axe-core/playwright'
+import type { AxeResults, RunOptions } from 'axe-core'
 
 export const ADMIN_TOKEN = process.env.TAGLOOP_E2E_ADMIN_TOKEN ?? 'test-admin-token'
 export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts')
@@ -18,9 +19,17 @@ export const VIEWPORTS = {
 } as const
 export type ViewportName = keyof typeof VIEWPORTS
 
-/** Save `<name>-desktop.png` and `<name>-phone.png`, then go back to the desktop size. */
+/**
+ * Save `<name>-desktop.png` and `<name>-phone.png`, then go back to the desktop size. The
+ * screenshots are taken with reduced motion (base.css then turns transitions off), so each needs
+ * only the next frames after the resize instead of a second's wait; the page then gets back the
+ * motion setting it had, for the rest of its test. (Chart.js reads the setting once, on load: the
+ * pages with charts are shot by pages.spec.ts, which loads every page with reduced motion.)
+ */
 export async function screenshotBoth(page: Page, name: string, prepare?: () => Promise<void>) {
   mkdirSync(SCREENSHOTS, { recursive: true })
+  const reduced = await page.evaluate(() => window.matchMedia('(prefers-reduced-motion: reduce)').matches)
+  if (!reduced) await page.emulateMedia({ reducedMotion: 'reduce' })
   for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(viewport)
     await prepare?.()
@@ -28,6 +37,7 @@ export async function screenshotBoth(page: Page, name: string, prepare?: () => P
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true })
   }
   await page.setViewportSize(VIEWPORTS.desktop)
+  if (!reduced) await page.emulateMedia({ reducedMotion: 'no-preference' })
 }
 
 /**
@@ -43,18 +53,27 @@ export async function settle(page: Page) {
   if (!reduced) await page.waitForTimeout(1000)
 }
 
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+const AXE_OPTIONS: RunOptions = {
+  runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  // Only the violations are read: the passes and the rules that did not apply are not listed.
+  resultTypes: ['violations'],
+}
+
 /**
- * Serious and critical WCAG 2.1 A/AA violations on the page as it is now. Legacy mode runs
- * axe in the page itself: the default opens a blank page for every scan to merge the results
- * of cross-origin frames, and the app has no frames (the same rules check the same nodes).
+ * Serious and critical WCAG 2.1 A/AA violations on the page as it is now. axe runs in the page
+ * itself, put there once per document: the pages are scanned at several sizes and in both colour
+ * schemes, and loading axe's half a megabyte again for each scan cost as much as a scan. Every
+ * scan runs every rule of those tags on the whole document (the app has no frames).
  */
 export async function seriousViolations(page: Page) {
-  expect(page.frames(), 'a frame would need the non-legacy scan').toHaveLength(1)
-  const results = await new AxeBuilder({ page })
-    .setLegacyMode()
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze()
-  return results.violations
+  expect(page.frames(), 'a frame would need a scan of its own').toHaveLength(1)
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
+  const violations = await page.evaluate(async (options) => {
+    const { axe } = window as unknown as { axe: { run: (context: Document, options: RunOptions) => Promise<AxeResults> } }
+    return (await axe.run(document, options)).violations
+  }, AXE_OPTIONS)
+  return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }))
 }
