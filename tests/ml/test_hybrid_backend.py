@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
+from tagloop.ml.backends.auto import hybrid_installed
 from tagloop.ml.datasets import Dataset
 
-# One worker fits the module's hybrid once (beside, not after, the Flair module's models).
-pytestmark = [pytest.mark.flair, pytest.mark.xdist_group("hybrid")]
+if TYPE_CHECKING:
+    from tagloop.ml.backends.hybrid import HybridBackend
 
-try:
-    from tagloop.ml.backends.hybrid import DIMENSIONS, HybridBackend
-except ImportError as exc:  # pragma: no cover - depends on the install
-    pytest.skip(f"the flair extra is not installed ({exc})", allow_module_level=True)
+# One worker fits the module's hybrid once, the worker that runs the Flair tests (the group
+# is shared): torch and transformers take seconds of CPU to import, paid once.
+pytestmark = [pytest.mark.flair, pytest.mark.xdist_group("torch")]
+
+# Looked up, not imported: every xdist worker collects this module, and only the one that
+# runs it should pay for torch. The tests import the backend where they use it.
+if not hybrid_installed():  # pragma: no cover - depends on the install
+    pytest.skip("the flair extra is not installed", allow_module_level=True)
 
 ROWS = 250
 
@@ -34,10 +40,14 @@ def small(sms: Dataset) -> Dataset:
 
 @pytest.fixture(scope="module")
 def hybrid(small: Dataset) -> HybridBackend:
+    from tagloop.ml.backends.hybrid import HybridBackend
+
     return HybridBackend().fit(small.texts, small.labels)
 
 
 def test_the_encoder_comes_from_the_installed_package_offline(hybrid) -> None:
+    from tagloop.ml.backends.hybrid import DIMENSIONS, HybridBackend
+
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert hybrid.embedding_coef_.shape == (1, DIMENSIONS)
     # The embedding carries weight: the same text scores differently without it.
@@ -47,6 +57,8 @@ def test_the_encoder_comes_from_the_installed_package_offline(hybrid) -> None:
 
 
 def test_round_trip_without_pickle_is_exact(hybrid, tmp_path) -> None:
+    from tagloop.ml.backends.hybrid import DIMENSIONS, HybridBackend
+
     path = tmp_path / "hybrid.npz"
     hybrid.save(path)
     with np.load(path, allow_pickle=False) as arrays:
@@ -104,6 +116,6 @@ def test_each_distinct_text_is_encoded_once_for_all_folds_and_the_refit(monkeypa
     texts = [f"free prize {i} call now" for i in range(20)] + [f"see you at {i}" for i in range(20)]
     texts += texts[:10]  # repeats
     labels = ["spam"] * 20 + ["ham"] * 20 + ["spam"] * 10
-    model = HybridBackend().fit(texts, labels)
+    model = module.HybridBackend().fit(texts, labels)
     assert sorted(encoded) == sorted(set(texts))  # 40 distinct texts, once each, for 5 folds
     assert model.predict(["free prize 3 call now", "see you at 7"]) == ["spam", "ham"]
