@@ -2,7 +2,8 @@
 through the API, explains by occlusion, and refuses any artifact it did not write.
 
 Tiny models keep this quick: OneHot+GRU for 2 epochs on 400 messages, and MiniLM with a
-frozen encoder on 100 (plus one fine-tuned epoch on 48, whose artifact carries the encoder).
+frozen encoder on 40 (plus one fine-tuned epoch on 24, whose artifact carries the encoder:
+two steps move its weights enough that the package's encoder would score far apart).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def onehot(onehot_run):  # type: ignore[no-untyped-def]
 def minilm(sms):  # type: ignore[no-untyped-def]
     from tagloop.ml.backends.flair import FlairBackend
 
-    texts, labels, _, _ = _sample(sms, 100)
+    # Its tests check what is recorded, saved and reloaded, not how well it learned.
+    texts, labels, _, _ = _sample(sms, 40)
     return FlairBackend(
         embeddings="minilm", fine_tune=False, epochs=2, learning_rate=5e-3, seed=0
     ).fit(texts, labels)
@@ -191,7 +193,7 @@ def test_frozen_encoder_is_referenced_not_copied(minilm, tmp_path):
 def test_fine_tuned_encoder_travels_in_the_artifact(sms, tmp_path):
     from tagloop.ml.backends.flair import FlairBackend
 
-    texts, labels, _, _ = _sample(sms, 48, seed=1)
+    texts, labels, _, _ = _sample(sms, 24, seed=1)
     model = FlairBackend(embeddings="minilm", epochs=1, batch_size=16, seed=0)
     model.fit(texts, labels)
     path = tmp_path / "m.model"
