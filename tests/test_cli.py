@@ -29,9 +29,10 @@ def home(tmp_path_factory: pytest.TempPathFactory, sms_path: Path) -> dict[str, 
     described = json.loads(first.output)
     assert (described["id"], described["active"]) == (1, True)  # the first version serves
     assert described["created_at"] and described["data"]["rows"] == 4456
-    second = runner.invoke(
-        main, ["train", "--data", str(sms_path), "--seed", "1", "--activate", "--description", "b"]
-    )
+    # The second version only has to exist and serve (the tests read the first one's
+    # metrics): two folds instead of five take 30-40% less CPU.
+    args = ["train", "--data", str(sms_path), "--seed", "1", "--folds", "2", "--activate"]
+    second = runner.invoke(main, [*args, "--description", "b"])
     assert second.exit_code == 0, second.output
     assert "version 2" in second.output and "(active)" in second.output
     return env

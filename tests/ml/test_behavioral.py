@@ -6,6 +6,9 @@ spam cues must raise the spam probability. Minimum functionality: textbook cases
 
 import pytest
 
+# One worker fits the session's ``sms_model`` for this module and tests/ml/test_sklearn_backend.py.
+pytestmark = pytest.mark.xdist_group("sms-model")
+
 SPAM_CUE = " WIN a FREE prize, call 09061701461 now"
 
 

@@ -14,6 +14,10 @@ from tagloop.ml.backends.sklearn import SklearnBackend
 from tagloop.ml.metrics import compute_metrics
 from tagloop.ml.split import train_test_split_indices
 
+# One worker fits the session's ``sms_model`` (tests/ml/conftest.py) for this module and
+# tests/ml/test_behavioral.py, instead of each worker that runs one of their tests.
+pytestmark = pytest.mark.xdist_group("sms-model")
+
 EDGE_TEXTS = [
     "",
     "   \t\n ",

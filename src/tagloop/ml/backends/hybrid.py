@@ -64,13 +64,15 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
-def embed_once(texts: Sequence[str]) -> np.ndarray:
-    """``embed`` with each distinct text encoded once (repeats are common in labelled data)."""
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) == len(texts):
+def embed_once(texts: Sequence[str], known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """``embed`` with each distinct text encoded once (repeats are common in labelled data),
+    and none of those in ``known`` (text -> its vector, already encoded) encoded again."""
+    known = known or {}
+    distinct = [t for t in dict.fromkeys(texts) if t not in known]
+    if not known and len(distinct) == len(texts):
         return embed(texts)
-    row = {text: i for i, text in enumerate(distinct)}
-    return embed(distinct)[[row[t] for t in texts]]
+    vectors = {**known, **dict(zip(distinct, embed(distinct), strict=True))}
+    return np.array([vectors[t] for t in texts], dtype=np.float32).reshape(-1, DIMENSIONS)
 
 
 def encoder_reference() -> dict[str, str]:
@@ -114,26 +116,30 @@ class HybridBackend(LinearTextBackend):
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, list[Any]]:
         words, vectorizers = super().vectorize(texts)
-        # Encoded once here; the folds and the final fit all slice this one matrix.
-        dense = sp.csr_matrix(embed_once(texts))
+        # Encoded once here; the folds and the final fit all slice this one matrix. The texts
+        # that ``estimate_seconds`` encoded as its sample are not encoded again.
+        known = self.__dict__.pop("_estimate_vectors", None)
+        dense = sp.csr_matrix(embed_once(texts, known))
         return sp.hstack([words, dense], format="csr"), [*vectorizers, _Embedding()]
 
     def estimate_seconds(self, texts: Sequence[str], labels: Sequence[str], folds: int) -> float:
         """Rough seconds to cross-validate on ``texts`` in ``folds`` folds and refit: a sample
         is encoded, vectorised and fitted, and the times scaled to every distinct text
-        (encoding, once) and to all rows (``estimate.py``). Loading the encoder, once per
-        process, is not counted."""
+        (encoding, once: the sample's vectors are kept for the fit that follows) and to all
+        rows (``estimate.py``). Loading the encoder, once per process, is not counted."""
         encoder()
         pick = sample(texts, labels, ESTIMATE_SAMPLE, self.seed)
         texts_s, labels_s = [texts[i] for i in pick], [labels[i] for i in pick]
         started = time.perf_counter()
-        embedded = sp.csr_matrix(embed(texts_s))
+        vectors = embed(texts_s)
         encoded = time.perf_counter()
+        self._estimate_vectors = dict(zip(texts_s, vectors, strict=True))
+        embedded = sp.csr_matrix(vectors)
         words, _ = super().vectorize(texts_s)
         vectorising = time.perf_counter() - encoded
         features = sp.hstack([words, embedded], format="csr")
         fitting = fit_seconds(self, features, labels_s, len(texts))
-        encoding = (encoded - started) / len(pick) * len(set(texts))
+        encoding = (encoded - started) / len(pick) * len(set(texts) - set(texts_s))
         return encoding + (vectorising + fitting * folds) * len(texts) / len(pick)
 
     def _set_state(
