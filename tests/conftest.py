@@ -11,6 +11,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# One thread per test process (and per server or worker the tests start, which inherit it)
+# for torch and for numpy's BLAS, set before either is imported. The tests feed tiny
+# batches, where a second thread only adds synchronisation, and under ``pytest -n 2`` the
+# other core belongs to the other worker: two threads each made the workers wait on one
+# another (the Flair tests on a shared 2-core machine: 67 s of CPU, not 23). An
+# OMP_NUM_THREADS set by the caller wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError

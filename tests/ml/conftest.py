@@ -6,19 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from threadpoolctl import threadpool_limits
 
 from tagloop.ml.backends.sklearn import SklearnBackend
 from tagloop.ml.datasets import Dataset, load_dataset
-
-# One thread per test process for torch (read when it is imported, which the test modules
-# beside this file do after it) and for the BLAS that numpy has loaded already. The tests
-# feed tiny batches, where a second thread only adds synchronisation, and under
-# ``pytest -n 2`` the other core belongs to the other worker: two threads each made the
-# workers wait on one another (the Flair tests, on a shared 2-core machine: 67 s of CPU, not 23).
-# An OMP_NUM_THREADS set by the caller wins.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-threadpool_limits(int(os.environ["OMP_NUM_THREADS"]), user_api="blas")
 
 # The repository is checked out with the shared data folder beside it (…/clone, …/shared).
 DEFAULT_SMS = (
