@@ -61,7 +61,7 @@ const AXE_OPTIONS: RunOptions = {
 }
 
 /**
- * Serious and critical WCAG 2.1 A/AA violations on the page as it is now. axe runs in the page
+ * Serious and critical WCAG 2.1 A/AA violations on the page once it has settled. axe runs in the page
  * itself, put there once per document: the pages are scanned at several sizes and in both colour
  * schemes, and loading axe's half a megabyte again for each scan cost as much as a scan. Every
  * scan runs every rule of those tags on the whole document (the app has no frames).
@@ -70,6 +70,10 @@ export async function seriousViolations(page: Page) {
   expect(page.frames(), 'a frame would need a scan of its own').toHaveLength(1)
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
   const violations = await page.evaluate(async (options) => {
+    // The page as a person meets it after a resize or a colour-scheme change: what reacts to
+    // its own size (ResizeObserver: a table that starts to scroll becomes a focusable region)
+    // does so before the next frames are drawn, and no key press can come in between.
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => requestAnimationFrame(resolve))
     const { axe } = window as unknown as { axe: { run: (context: Document, options: RunOptions) => Promise<AxeResults> } }
     return (await axe.run(document, options)).violations
   }, AXE_OPTIONS)
