@@ -8,8 +8,6 @@ export default mergeConfig(
       environment: 'jsdom',
       include: ['src/**/__tests__/**/*.spec.ts'],
       restoreMocks: true,
-      isolate: false,
-      setupFiles: ['./src/__tests__/setup.ts'],
     },
   }),
 )
