@@ -29,6 +29,9 @@ type KeyLike = Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'> & {
 /** Where typing or native activation owns the keys, shortcuts stay out of the way. */
 function ownsKeys(target: EventTarget | null, key: string): boolean {
   if (typeof Element === 'undefined' || !(target instanceof Element)) return false
+  // Just after a dialog closes, focus can stay for a moment on its (now hidden) button until
+  // the browser moves it to the page: the keys are the page's again already.
+  if (target.closest('dialog:not([open])')) return false
   if (target.closest('input, textarea, select, [contenteditable="true"], dialog')) return true
   // Enter on a focused button or link activates it; don't also confirm.
   return key === 'Enter' && target.closest('button, a[href], summary') !== null

@@ -39,9 +39,19 @@ describe('reviewKeyAction', () => {
       expect(reviewKeyAction(key('1', {}, field), 2)).toBeNull()
     }
     const dialog = document.createElement('dialog')
+    dialog.open = true
     const inside = document.createElement('span')
     dialog.append(inside)
     expect(reviewKeyAction(key('j', {}, inside), 2)).toBeNull()
+  })
+
+  it('takes the keys back from a dialog that has closed, even while focus is still on its button', () => {
+    const dialog = document.createElement('dialog')
+    const close = document.createElement('button')
+    dialog.append(close)
+    expect(dialog.open).toBe(false)
+    expect(reviewKeyAction(key('2', {}, close), 2)).toEqual({ type: 'pick', index: 1 })
+    expect(reviewKeyAction(key('Enter', {}, close), 2)).toEqual({ type: 'confirm' })
   })
 
   it('leaves Enter to a focused button but still takes digit keys there', () => {
