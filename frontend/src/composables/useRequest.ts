@@ -6,6 +6,7 @@ export interface RequestState<T, A extends unknown[]> {
   data: ShallowRef<T | null>
   error: Ref<string | null>
   loading: Ref<boolean>
+  /** The answer, or null when the call failed or a newer call was made meanwhile. */
   run: (...args: A) => Promise<T | null>
 }
 
@@ -23,7 +24,8 @@ export function useRequest<T, A extends unknown[] = []>(
     error.value = null
     try {
       const value = await fn(...args)
-      if (call === latest) data.value = value
+      if (call !== latest) return null // a newer call has been made: its answer counts
+      data.value = value
       return value
     } catch (e) {
       if (call === latest) error.value = errorMessage(e)

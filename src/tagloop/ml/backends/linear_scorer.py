@@ -23,7 +23,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Sequence
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +36,7 @@ _CACHE_MAX_WORD = 40
 # Sublinear term frequency 1 + log(count) for the counts a message has, looked up.
 _TF_TABLE = 64
 _SUBLINEAR_TF = [0.0] + [1.0 + math.log(c) for c in range(1, _TF_TABLE)]
+T = TypeVar("T")
 
 
 def word_ngrams(word: str, lo: int, hi: int) -> list[str]:
@@ -57,6 +58,16 @@ def token_ngrams(tokens: Sequence[str], lo: int, hi: int) -> list[str]:
     for n in range(max(lo, 2), hi + 1):
         grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return grams
+
+
+def _remember(cache: dict[str, T], word: str, value: T) -> None:
+    """Memoise ``value`` for ``word`` in a per-word cache, bounded: words longer than
+    ``_CACHE_MAX_WORD`` are not kept, and a full cache is emptied (crude but bounded; it
+    refills with the common words)."""
+    if len(word) <= _CACHE_MAX_WORD:
+        if len(cache) >= _CACHE_WORDS:
+            cache.clear()
+        cache[word] = value
 
 
 class LinearScorer:
@@ -114,14 +125,15 @@ class LinearScorer:
         """
         cols = self._cache.get(word)
         if cols is None:
-            lo, hi = self.ngram_range
-            get = self.vocabulary.get
-            cols = [j for j in map(get, word_ngrams(word, lo, hi)) if j is not None]
-            if len(word) <= _CACHE_MAX_WORD:
-                if len(self._cache) >= _CACHE_WORDS:
-                    self._cache.clear()  # crude but bounded; refills with the common words
-                self._cache[word] = cols
+            cols = self._known_ngrams(word)
+            _remember(self._cache, word, cols)
         return cols
+
+    def _known_ngrams(self, word: str) -> list[int]:
+        """Vocabulary columns of a word's n-grams, with repeats (not memoised)."""
+        lo, hi = self.ngram_range
+        get = self.vocabulary.get
+        return [j for j in map(get, word_ngrams(word, lo, hi)) if j is not None]
 
     def _word_row(self, word: str) -> bytes:
         """A word's row of n-gram counts, packed for a batch: one int64 per distinct
@@ -133,14 +145,9 @@ class LinearScorer:
         """
         row = self._rows.get(word)
         if row is None:
-            lo, hi = self.ngram_range
-            get = self.vocabulary.get
-            counts = Counter([j for j in map(get, word_ngrams(word, lo, hi)) if j is not None])
+            counts = Counter(self._known_ngrams(word))
             row = array("q", sorted([(j << 32) | c for j, c in counts.items()])).tobytes()
-            if len(word) <= _CACHE_MAX_WORD:
-                if len(self._rows) >= _CACHE_WORDS:
-                    self._rows.clear()  # crude but bounded; refills with the common words
-                self._rows[word] = row
+            _remember(self._rows, word, row)
         return row
 
     def _columns(self, text: str) -> list[int]:
